@@ -1,0 +1,1 @@
+"""The cooperative register: reading, normalising, importing and exporting it."""
