@@ -99,6 +99,7 @@ _SUMMARY_PREFIX: dict[str, Any] = {
     "dormancy_evidence": _l("dormant"),
     "insufficient_evidence": _l("insufficient evidence"),
 }
+_NO_FINDINGS = _l("no findings")
 HEALTH_LABELS: dict[str, Any] = {
     "sehat": _l("Sound (Sehat)"),
     "cukup_sehat": _l("Fairly sound (Cukup Sehat)"),
@@ -203,7 +204,7 @@ class Verdict:
         """One line, in the active locale: "dormant: no RAT for fiscal years 2021-2023, ..."."""
         shown = self.dormancy_findings or self.findings
         if not shown:
-            return f"{_SUMMARY_PREFIX[self.kind]}: {_l('no findings')}"
+            return f"{_SUMMARY_PREFIX[self.kind]}: {_NO_FINDINGS}"
         reasons = ", ".join(_lower_first(str(f.text)) for f in shown)
         return f"{_SUMMARY_PREFIX[self.kind]}: {reasons}"
 
