@@ -1,0 +1,1 @@
+"""Official letters: formatting, PDF rendering and merging (issue 6)."""
