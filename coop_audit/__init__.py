@@ -1,0 +1,146 @@
+"""The cooperative audit application: create_app and its registrations."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+
+from config import config_from_env, resolve_secret_key
+
+from .extensions import babel, csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Any = None) -> Flask:
+    from config import BASE_DIR, INSTANCE_DIR
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(config or config_from_env())
+    if isinstance(config, dict):
+        app.config.update(config)
+    app.config["SECRET_KEY"] = resolve_secret_key(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_assets(app)
+    register_errors(app)
+    register_security(app)
+    register_cli(app)
+    register_nav(app)
+    check_every_view_declares_roles(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import i18n, models
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(i18n.TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.enabled else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .dashboard import bp as dashboard_bp
+    from .regions import bp as regions_bp
+    from .registry.views import bp as registry_bp
+    from .users.views import bp as users_bp
+
+    for bp in (auth_bp, dashboard_bp, regions_bp, registry_bp, users_bp):
+        app.register_blueprint(bp)
+
+
+def register_assets(app: Flask) -> None:
+    """Serve front-end libraries from their XStatic packages (no CDN)."""
+    from .assets import init_app
+
+    init_app(app)
+
+
+def register_nav(app: Flask) -> None:
+    from .nav import init_app
+
+    init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def page(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(403)
+    def forbidden(_e):
+        return page(403, _("Not allowed"), _("Your role does not allow this page or action."))
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return page(404, _("Not found"), _("The page or record you asked for does not exist."))
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return page(413, _("File too large"), _("The uploaded file is larger than allowed."))
+
+    @app.errorhandler(429)
+    def too_many(_e):
+        return page(429, _("Too many requests"), _("Please wait a moment and try again."))
+
+    @app.errorhandler(OperationalError)
+    def db_down(e):
+        db.session.rollback()
+        log.exception("database error", exc_info=e)
+        return page(
+            503,
+            _("Database unavailable"),
+            _("The database could not be reached. Nothing was saved; please try again shortly."),
+        )
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        db.session.rollback()
+        return page(500, _("Something went wrong"), _("The error was logged. Nothing was saved."))
+
+
+def register_security(app: Flask) -> None:
+    from .security import init_app
+
+    init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import init_app
+
+    init_app(app)
+
+
+def check_every_view_declares_roles(app: Flask) -> None:
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if not endpoint.endswith("static")
+        and not getattr(view, "allowed_roles", None)
+        and not getattr(view, "is_public", False)
+    ]
+    if missing:
+        raise RuntimeError(f"views without @role_required or @public: {', '.join(sorted(missing))}")

@@ -1,0 +1,1 @@
+"""Logging in and out, the login throttle, language choice."""

@@ -1,0 +1,120 @@
+"""The register filter: one definition shared by the list, the exports, the dashboard and the map.
+
+A `RegisterFilter` is parsed from URL arguments (so a filtered list can be shared as a link) and
+turned into SQL conditions. The map and exports call the same `conditions()`, so their counts
+match the list for the same filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from ..models import JENIS, STATUSES, Cooperative
+
+SORTS = {
+    "name": (Cooperative.name_key, Cooperative.id),
+    "-name": (Cooperative.name_key.desc(), Cooperative.id.desc()),
+    "kecamatan": (Cooperative.kecamatan_kode, Cooperative.name_key),
+    "status": (Cooperative.status, Cooperative.name_key),
+    "rat": (Cooperative.last_rat_year.desc(), Cooperative.name_key),
+    "-updated": (Cooperative.updated_at.desc(), Cooperative.id.desc()),
+}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class RegisterFilter:
+    q: str = ""
+    status: str = ""
+    kecamatan: str = ""  # kode 33.13.xx
+    desa: str = ""  # kode 33.13.xx.xxxx
+    jenis: str = ""
+    kelompok: str = ""
+    cluster: str = ""  # cluster id, or "none"
+    location: str = ""  # "with" | "without"
+    sort: str = "name"
+
+    @classmethod
+    def from_args(cls, args: Any, **defaults: str) -> RegisterFilter:
+        values = {}
+        for f in fields(cls):
+            raw = args.get(f.name, defaults.get(f.name, f.default))
+            values[f.name] = (raw or "").strip()[:120]
+        flt = cls(**values)
+        flt.clean()
+        return flt
+
+    def clean(self) -> None:
+        """Unknown values are dropped rather than answered with an error page."""
+        if self.status not in STATUSES and self.status != "all":
+            self.status = ""
+        if self.jenis not in JENIS:
+            self.jenis = ""
+        if self.location not in ("with", "without"):
+            self.location = ""
+        if self.sort not in SORTS:
+            self.sort = "name"
+        if self.desa and self.kecamatan and not self.desa.startswith(self.kecamatan + "."):
+            self.desa = ""
+        if self.desa and not self.kecamatan:
+            self.kecamatan = self.desa.rsplit(".", 1)[0]
+        if self.cluster and not (self.cluster.isdigit() or self.cluster == "none"):
+            self.cluster = ""
+
+    def conditions(self) -> list[Any]:
+        c: list[Any] = []
+        if self.q:
+            needle = f"%{_like_escape(' '.join(self.q.lower().split()))}%"
+            raw = f"%{_like_escape(self.q.strip())}%"
+            c.append(
+                or_(
+                    Cooperative.name_key.like(needle, escape="\\"),
+                    Cooperative.bh_number.like(raw, escape="\\"),
+                    Cooperative.nik.like(raw, escape="\\"),
+                    func.lower(Cooperative.chair_name).like(needle, escape="\\"),
+                )
+            )
+        if self.status and self.status != "all":
+            c.append(Cooperative.status == self.status)
+        if self.kecamatan:
+            c.append(Cooperative.kecamatan_kode == self.kecamatan)
+        if self.desa:
+            c.append(Cooperative.desa_kode == self.desa)
+        if self.jenis:
+            c.append(Cooperative.jenis == self.jenis)
+        if self.kelompok:
+            c.append(Cooperative.kelompok == self.kelompok)
+        if self.cluster == "none":
+            c.append(Cooperative.cluster_id.is_(None))
+        elif self.cluster:
+            c.append(Cooperative.cluster_id == int(self.cluster))
+        if self.location == "with":
+            c.append(Cooperative.lat.is_not(None))
+        elif self.location == "without":
+            c.append(Cooperative.lat.is_(None))
+        return c
+
+    def select(self) -> Select:
+        return select(Cooperative).where(*self.conditions()).order_by(*SORTS[self.sort])
+
+    def count_select(self) -> Select:
+        return select(func.count()).select_from(Cooperative).where(*self.conditions())
+
+    def args(self, **override: Any) -> dict[str, Any]:
+        """Non-empty filter values, for building links (url_for(..., **flt.args()))."""
+        values = {**asdict(self), **override}
+        return {
+            k: v
+            for k, v in values.items()
+            if v not in ("", None) and not (k == "sort" and v == "name")
+        }
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for k, v in asdict(self).items() if v and k != "sort")

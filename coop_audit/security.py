@@ -1,0 +1,66 @@
+"""Security headers (a CSP that needs no inline script) and a small fixed-window rate limiter."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+
+from flask import Flask, Response, abort, request
+
+# Inline *styles* stay allowed: Leaflet and the marker-cluster icons set style attributes from
+# JavaScript-built HTML. Scripts must come from our own files.
+CSP = (
+    "default-src 'self'; "
+    "script-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: https://tile.openstreetmap.org https://*.tile.openstreetmap.org; "
+    "connect-src 'self'; "
+    "font-src 'self'; "
+    "object-src 'none'; "
+    "frame-ancestors 'none'; "
+    "base-uri 'self'; "
+    "form-action 'self'"
+)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+        if request.endpoint and not request.endpoint.endswith("static"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+
+class RateLimiter:
+    """At most `limit` hits per `window` seconds per key, in this process.
+
+    Enough for the public verification page; logins use the database-backed throttle in
+    auth.operations so the limit holds across workers.
+    """
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            q = self._hits[key]
+            while q and q[0] <= now - self.window:
+                q.popleft()
+            if len(q) >= self.limit:
+                return False
+            q.append(now)
+            return True
+
+    def check(self, key: str) -> None:
+        if not self.hit(key):
+            abort(429)
