@@ -222,7 +222,7 @@ def objection_deadline(letter: LetterData) -> date | None:
     return None
 
 
-def render_html(letter: LetterData, settings: LetterSettings, *, page_numbers: bool = False) -> str:
+def render_html(letter: LetterData, settings: LetterSettings) -> str:
     """The letter's HTML (self-contained apart from the static stylesheet and fonts)."""
     qr_uri = None
     if letter.verify_url:
@@ -236,33 +236,24 @@ def render_html(letter: LetterData, settings: LetterSettings, *, page_numbers: b
         s=settings,
         coop=letter.coop,
         page_css_size=PAGE_SIZES[settings.page_size],
-        page_numbers=page_numbers,
         logo_uri=logo_uri,
         qr_uri=qr_uri,
         deadline=objection_deadline(letter),
     )
 
 
-def _document(letter: LetterData, settings: LetterSettings, *, page_numbers: bool):
-    html = HTML(
-        string=render_html(letter, settings, page_numbers=page_numbers),
-        base_url=str(STATIC_DIR) + "/",
-        url_fetcher=StaticOnlyFetcher(),
-    )
-    return html.render(stylesheets=[_stylesheet()], font_config=FONT_CONFIG)
-
-
 def render_pdf(letter: LetterData, settings: LetterSettings) -> bytes:
     """Render one letter to PDF bytes.
 
-    Page numbers ("Halaman 2 dari 3") go on multi-page letters only; CSS cannot tell a
-    one-page document apart, so a letter that overflows is laid out a second time with them
-    (margin boxes do not change the pagination).
+    Page numbers ("Halaman 2 dari 3") start on the second page, as the tata naskah dinas
+    prescribes, so a one-page letter has none and one layout pass is enough.
     """
-    document = _document(letter, settings, page_numbers=False)
-    if len(document.pages) > 1:
-        document = _document(letter, settings, page_numbers=True)
-    return document.write_pdf()
+    html = HTML(
+        string=render_html(letter, settings),
+        base_url=str(STATIC_DIR) + "/",
+        url_fetcher=StaticOnlyFetcher(),
+    )
+    return html.write_pdf(stylesheets=[_stylesheet()], font_config=FONT_CONFIG)
 
 
 def merge_pdfs(pdfs: list[bytes]) -> bytes:
