@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -13,6 +14,9 @@ from config import config_from_env, resolve_secret_key
 from .extensions import babel, csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
+
+# Feature packages with an init_app(app); each owns its views, operations, CLI and hooks.
+FEATURES: tuple[str, ...] = ()
 
 
 def create_app(config: Any = None) -> Flask:
@@ -69,6 +73,9 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, dashboard_bp, regions_bp, registry_bp, users_bp):
         app.register_blueprint(bp)
+    # Feature packages register their own blueprints, CLI commands and hooks in init_app.
+    for name in FEATURES:
+        importlib.import_module(f"{__name__}.{name}").init_app(app)
 
 
 def register_assets(app: Flask) -> None:

@@ -1,0 +1,189 @@
+"""Shared fixtures: an app on a fresh database per test, users per role, factories.
+
+The database is SQLite in memory by default; set TEST_DATABASE_URL (postgresql+psycopg://...)
+to run the same suite on PostgreSQL (.ci/run does both).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from config import TestConfig
+from coop_audit import create_app
+from coop_audit.extensions import db
+from coop_audit.i18n import catalogs_stale, compile_catalogs
+from coop_audit.regions import ensure_reference_data
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PASSWORD = "correct-horse-battery"  # noqa: S105 - test users only
+ROLES = ("admin", "inspector", "head", "clerk", "viewer")
+
+if catalogs_stale():
+    compile_catalogs()
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    config = {
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "LETTER_DIR": str(tmp_path / "letters"),
+        "HUEY_FILE": str(tmp_path / "jobs.sqlite3"),
+    }
+    if url:
+        _reset_postgres(url)
+        config["SQLALCHEMY_DATABASE_URI"] = url
+    else:
+        # One shared in-memory database per test (StaticPool keeps it alive across sessions).
+        from sqlalchemy.pool import StaticPool
+
+        config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "poolclass": StaticPool,
+            "connect_args": {"check_same_thread": False},
+        }
+
+    class Cfg(TestConfig):
+        pass
+
+    for k, v in config.items():
+        setattr(Cfg, k, v)
+    app = create_app(Cfg)
+    with app.app_context():
+        db.create_all()
+        ensure_reference_data()
+        db.session.commit()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    from coop_audit.users.operations import create_user
+
+    counter = itertools.count(1)
+
+    def make(role: str = "inspector", username: str | None = None, **kw):
+        user = create_user(
+            username or f"{role}{next(counter)}",
+            kw.pop("full_name", f"Test {role.title()}"),
+            role,
+            PASSWORD,
+            **kw,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user) -> dict:
+    """One user per role, plus a second head (for the four-eyes rule)."""
+    made = {role: make_user(role, username=role) for role in ROLES}
+    made["head2"] = make_user(
+        "head",
+        username="head2",
+        full_name="Dr. Siti Rahma, M.Si.",
+        nip="197502022000032002",
+        rank="Pembina (IV/a)",
+        job_title="Kepala Dinas",
+    )
+    return made
+
+
+class Auth:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self.client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": self.csrf()},
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf()})
+
+    def csrf(self, path: str = "/login") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', html
+        )
+        return m.group(1) if m else ""
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def make_coop(app):
+    """Factory: make_coop(status="dormant", last_rat_year=2019, ...) -> Cooperative."""
+    from coop_audit.registry.operations import create_cooperative
+
+    counter = itertools.count(1)
+
+    def make(**values):
+        n = next(counter)
+        status = values.pop("status", "active")
+        base = {
+            "name": f"Koperasi Uji {n}",
+            "jenis": "simpan_pinjam",
+            "bentuk": "primer",
+            "kelompok": "KSP",
+            "bh_number": f"{n}/BH/XIV/I/2010",
+            "bh_date": date(2010, 1, 15),
+            "desa_kode": "33.13.11.2001",
+            "kecamatan_kode": "33.13.11",
+            "rt": "1",
+            "rw": "2",
+            "member_count": 50,
+            "last_rat_year": 2025,
+        }
+        base.update(values)
+        if "desa_kode" in values and "kecamatan_kode" not in values:
+            base["kecamatan_kode"] = values["desa_kode"].rsplit(".", 1)[0]
+        coop = create_cooperative(base, None, source="test", status=status)
+        db.session.commit()
+        return coop
+
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    return m.group(1) if m else ""
