@@ -54,6 +54,8 @@ def register_dashboard_panel(template: str) -> None:
 # COOP_BADGES: callables(coop) -> [{"label", "css", "title"}] (beside the status; no queries!);
 # COOP_SECTIONS: template names included on a cooperative's page (get `coop` in context).
 REGISTER_ACTIONS: list = []
+# SETTINGS_SECTIONS: (endpoint, label) of settings pages, listed on the admin settings index.
+SETTINGS_SECTIONS: list[tuple[str, object]] = []
 COOP_BADGES: list = []
 COOP_SECTIONS: list[str] = []
 
