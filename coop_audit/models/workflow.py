@@ -1,0 +1,106 @@
+"""Workflow models: proposals waiting for sign-off, objections, and sweep reminders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .core import Cooperative, User, UTCDateTime
+
+PROPOSAL_STATES = ("pending", "signed", "refused", "withdrawn", "superseded")
+OBJECTION_STATES = ("pending", "accepted", "rejected")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Proposal(db.Model):
+    """A proposed move that waits for a head's sign-off (four-eyes rule)."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        CheckConstraint(f"state IN {_in(PROPOSAL_STATES)}", name="state"),
+        Index("ix_proposal_state_coop", "state", "cooperative_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    reason: Mapped[str] = mapped_column(Text)
+    legal_ground: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[Any] = mapped_column(JSON, default=list)
+    document: Mapped[str | None] = mapped_column(String(200))
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    proposed_on: Mapped[date] = mapped_column(Date)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by the nightly sweep when it proposed this move (it never signs).
+    by_sweep: Mapped[bool] = mapped_column(default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+
+    cooperative: Mapped[Cooperative] = relationship(lazy="joined")
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == "pending"
+
+
+class Objection(db.Model):
+    """A cooperative's objection (keberatan) to a warning; decided by the head within a month."""
+
+    __tablename__ = "objection"
+    __table_args__ = (CheckConstraint(f"state IN {_in(OBJECTION_STATES)}", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letter.id"))  # the warning
+    received_on: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    document: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    # The reactivation proposal an accepted objection created.
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
+
+    cooperative: Mapped[Cooperative] = relationship(lazy="joined")
+    filed_by: Mapped[User | None] = relationship(foreign_keys=[filed_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == "pending"
+
+
+class Reminder(db.Model):
+    """A reminder raised by the sweep; `key` is unique so re-runs never duplicate it."""
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    cooperative_id: Mapped[int | None] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    raised_on: Mapped[date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(Text)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    extra: Mapped[int | None] = mapped_column(Integer)
+
+    cooperative: Mapped[Cooperative | None] = relationship(lazy="joined")
