@@ -58,7 +58,7 @@ class Config:
     LETTER_DIR = os.environ.get("LETTER_DIR", str(INSTANCE_DIR / "letters"))
     LOGIN_MAX_FAILURES = 10
     LOGIN_WINDOW_SECONDS = 300
-    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
+    PASSWORD_HASH_METHOD = "scrypt"  # a method name, not a password # noqa: S105 # nosec B105
     # Job queue: embedded SQLite huey by default, Redis when REDIS_URL is set.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     HUEY_FILE = os.environ.get("HUEY_FILE", str(INSTANCE_DIR / "jobs.sqlite3"))
@@ -80,9 +80,9 @@ class ProductionConfig(Config):
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key"  # noqa: S105 - test only
+    SECRET_KEY = "test-secret-key"  # test config only # noqa: S105 # nosec B105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - cheap hashing for a fast suite
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast suite # noqa: S105 # nosec B105
     HUEY_IMMEDIATE = True
 
 

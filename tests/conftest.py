@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from config import TestConfig
@@ -67,6 +68,15 @@ def app(tmp_path) -> Iterator:
     for k, v in config.items():
         setattr(Cfg, k, v)
     app = create_app(Cfg)
+
+    # Test-client requests reuse the app context this fixture pushes, and with it `g`
+    # (Flask-Login's cached user, Flask-WTF's token). Start every request with an empty `g`,
+    # as a real server does.
+    def fresh_g() -> None:
+        for key in list(g):
+            g.pop(key)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, fresh_g)
     with app.app_context():
         db.create_all()
         ensure_reference_data()
@@ -136,7 +146,7 @@ class Auth:
         return self.client.post("/logout", data={"csrf_token": self.csrf()})
 
     def csrf(self, path: str = "/login") -> str:
-        html = self.client.get(path).get_data(as_text=True)
+        html = self.client.get(path, follow_redirects=True).get_data(as_text=True)
         m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
             r'value="([^"]+)"[^>]*name="csrf_token"', html
         )
