@@ -6,6 +6,7 @@ leaves the database as it was when it fails.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import history
 from .demo import SeedRefused, seed
@@ -137,7 +139,37 @@ def history_verify() -> None:
     )
 
 
+def _guard(command: click.Command) -> None:
+    """Turn database and file-system failures of any app command into a clear message."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _guard(sub)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "_guarded", False):
+        return
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as e:
+            text = str(getattr(e, "orig", e)).splitlines()[0]
+            hint = ""
+            if "no such table" in text or "does not exist" in text:
+                hint = " Run `flask setup` first."
+            fail(f"database error: {text}.{hint}")
+        except OSError as e:
+            fail(f"{e.strerror or e} ({e.filename or ''})".strip())
+
+    guarded._guarded = True  # type: ignore[attr-defined]
+    command.callback = guarded
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     for group in (users_cli, demo_cli, registry_cli, history_cli):
         app.cli.add_command(group)
+    # Feature commands are registered before this runs (create_app order).
+    for command in app.cli.commands.values():
+        _guard(command)

@@ -1,4 +1,4 @@
-"""Write a .po file from a {msgid: msgstr} dict in a Python file: scripts/write_po.py DICT.py OUT.po"""
+"""Write a .po file from a {msgid: msgstr} dict in a Python file (DICT.py OUT.po)."""
 
 import runpy
 import sys
