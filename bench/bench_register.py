@@ -1,6 +1,7 @@
 """Register list, search and filter: median server time at 1,163 and 200,000 cooperatives.
 
-Usage: .venv/bin/python bench/bench_register.py --cooperatives 1163 [--database-url URL] [--repeat 30]
+Usage:
+  .venv/bin/python bench/bench_register.py --cooperatives 1163 [--database-url URL] [--repeat 30]
 
 Seeds a fresh database with the demo generator (skipped when it already holds N cooperatives),
 then times requests through the WSGI app in-process (server time: routing, queries, template
@@ -51,11 +52,13 @@ def main() -> None:
     from coop_audit.users.operations import create_user
 
     class Cfg(DevelopmentConfig):
-        SQLALCHEMY_DATABASE_URI = url if not url.startswith("postgresql://") else url.replace(
-            "postgresql://", "postgresql+psycopg://", 1
+        SQLALCHEMY_DATABASE_URI = (
+            url
+            if not url.startswith("postgresql://")
+            else url.replace("postgresql://", "postgresql+psycopg://", 1)
         )
         WTF_CSRF_ENABLED = False
-        PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105
+        PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
     app = create_app(Cfg)
     with app.app_context():
@@ -64,12 +67,15 @@ def main() -> None:
         n = db.session.execute(select(func.count()).select_from(Cooperative)).scalar_one()
         if n != args.cooperatives:
             if n:
-                sys.exit(f"database holds {n} cooperatives, not {args.cooperatives}: use a fresh one")
+                sys.exit(
+                    f"database holds {n} cooperatives, not {args.cooperatives}: use an empty one"
+                )
             t0 = time.perf_counter()
             active = args.active if args.active is not None else round(args.cooperatives * 0.215)
             seed(args.cooperatives, active, 2026, with_users=False)
             db.session.commit()
-            print(f"seeded {args.cooperatives} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            took = time.perf_counter() - t0
+            print(f"seeded {args.cooperatives} in {took:.1f} s", file=sys.stderr)
         from coop_audit.models import User
 
         if not db.session.execute(select(User).where(User.username == "bench")).first():
