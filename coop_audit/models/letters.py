@@ -92,3 +92,35 @@ class Letter(db.Model):
     def clock_start(self) -> date | None:
         """The date the legal clock starts: receipt, else the announcement's start."""
         return self.receipt_date or self.announced_on
+
+
+BATCH_STATUSES = ("queued", "running", "done", "failed")
+
+
+class BatchJob(db.Model):
+    """A batch print run handled by the job queue; the page polls its progress."""
+
+    __tablename__ = "letter_batch_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    # The letters to merge, in print order (chosen when the clerk asked, not when it runs).
+    letter_ids: Mapped[Any] = mapped_column(JSON, default=list)
+    filters: Mapped[Any] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set only after the finished file was renamed into place: never a half-written PDF.
+    result_path: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Updated while running; a running job whose heartbeat stops was killed with its worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == "done" else int(100 * self.progress / max(1, self.total))

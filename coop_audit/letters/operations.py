@@ -1,0 +1,975 @@
+"""Letters: the only code that issues, voids, receipts and batches letters (never commits)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import io
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from sqlalchemy.orm import undefer
+
+from .. import history
+from .. import settings as office_settings
+from ..extensions import db
+from ..models import Cooperative, Kecamatan, User
+from ..models.letters import BatchJob, Letter, LetterSequence
+from ..permissions import ADMIN, CLERK, HEAD, require
+from ..timeutil import utcnow
+from . import formatting, render
+from .render import CoopInfo, LetterData, LetterSettings
+
+ISSUERS = (HEAD,)
+CLERKS = (CLERK, HEAD, ADMIN)
+RECEIPT_METHODS = ("hand", "post", "announcement")
+# Which letter a sign-off of each workflow trigger issues.
+TRIGGER_KINDS = {
+    "warn": "warning",
+    "revoke": "revocation",
+    "reactivate": "reactivation",
+    "reinstate": "reinstatement",
+}
+# Number series: letters (surat) share one running number per year; decisions (Keputusan)
+# have their own. LetterSequence.kind holds the series.
+SERIES = {kind: ("keputusan" if kind == "revocation" else "surat") for kind in render.KINDS}
+LOGO_MAX_BYTES = 512 * 1024
+SCAN_MAX_BYTES = 10 * 1024 * 1024
+# Crockford base32 without I, L, O, U: nothing a person can misread when typing it.
+SHORT_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SHORT_CODE_LENGTH = 10
+
+DEFAULTS: dict[str, Any] = {
+    "letters.letterhead_lines": [
+        "PEMERINTAH KABUPATEN KARANGANYAR",
+        "DINAS KOPERASI, USAHA KECIL, TRANSMIGRASI, ENERGI DAN SUMBER DAYA MINERAL",
+    ],
+    "letters.address_line": "Jalan Lawu Nomor 385, Karanganyar, Jawa Tengah 57712",
+    "letters.contact_line": "",
+    "letters.logo": "",  # base64 PNG/JPEG
+    "letters.place": "Karanganyar",
+    "letters.classification_code": "500.3",
+    "letters.unit_code": "DKUKTESDM",
+    "letters.number_pattern": "{code}/{seq}/{unit}/{year}",
+    # Decisions (Keputusan) run their own series, so their numbers need their own pattern.
+    "letters.decision_number_pattern": "{code}/{seq}/KEP/{unit}/{year}",
+    # Empty name: the letter prints the name, rank and NIP of the head who signs it.
+    "letters.signer_name": "",
+    "letters.signer_title": "KEPALA DINAS KOPERASI, USAHA KECIL, TRANSMIGRASI, ENERGI DAN "
+    "SUMBER DAYA MINERAL KABUPATEN KARANGANYAR",
+    "letters.signer_rank": "",
+    "letters.signer_nip": "",
+    "letters.signer_prefix": "",
+    "letters.signer_position": "",
+    "letters.mengingat": [
+        "Undang-Undang Nomor 25 Tahun 1992 tentang Perkoperasian sebagaimana telah diubah "
+        "dengan Undang-Undang Nomor 6 Tahun 2023 tentang Penetapan Peraturan Pemerintah "
+        "Pengganti Undang-Undang Nomor 2 Tahun 2022 tentang Cipta Kerja menjadi Undang-Undang",
+        "Peraturan Pemerintah Nomor 17 Tahun 1994 tentang Pembubaran Koperasi oleh Pemerintah",
+        "Peraturan Pemerintah Nomor 7 Tahun 2021 tentang Kemudahan, Pelindungan, dan "
+        "Pemberdayaan Koperasi dan Usaha Mikro, Kecil, dan Menengah",
+        "Peraturan Menteri Koperasi dan Usaha Kecil dan Menengah Nomor 9 Tahun 2018 tentang "
+        "Penyelenggaraan dan Pembinaan Perkoperasian",
+    ],
+    "letters.tembusan": [
+        "Bupati Karanganyar (sebagai laporan)",
+        "Kepala Dinas Koperasi dan UKM Provinsi Jawa Tengah",
+    ],
+    "letters.page_size": "A4",
+    "letters.proposal_addressee": ["Menteri Koperasi Republik Indonesia", "di", "Jakarta"],
+}
+
+SETTING_KEYS = tuple(k for k in DEFAULTS if k != "letters.logo")
+
+
+class LetterError(Exception):
+    """A refused letter action, naming the field at fault (None: the action as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+def register_defaults() -> None:
+    office_settings.register_defaults(DEFAULTS)
+
+
+def current_settings() -> dict[str, Any]:
+    """The letter settings now, as plain JSON (keys without the 'letters.' prefix)."""
+    return {key.removeprefix("letters."): office_settings.get(key) for key in DEFAULTS}
+
+
+def image_kind(data: bytes) -> str | None:
+    """'png' / 'jpeg' judged by content, never by the file name."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    return None
+
+
+def save_settings(values: dict[str, Any], actor: User) -> list[str]:
+    """Store changed letter settings; returns the changed keys."""
+    require(actor.role == ADMIN, _("Only an administrator can change the letter settings."))
+    patterns = {}
+    for name in ("number_pattern", "decision_number_pattern"):
+        pattern = values.get(name, office_settings.get(f"letters.{name}"))
+        if "{seq" not in pattern:
+            raise LetterError(_("The number pattern must contain {seq}."), name)
+        try:
+            patterns[name] = formatting.letter_number(pattern, "500", 1, "X", 2026)
+        except (ValueError, IndexError, KeyError) as e:
+            raise LetterError(str(e) or _("The number pattern is not valid."), name) from e
+    if patterns["number_pattern"] == patterns["decision_number_pattern"]:
+        raise LetterError(
+            _("Decisions are numbered separately: their pattern must differ from the letters'."),
+            "decision_number_pattern",
+        )
+    if values.get("page_size", "A4") not in render.PAGE_SIZES:
+        raise LetterError(_("Choose A4 or F4."), "page_size")
+    if values.get("signer_prefix", "") not in render.SIGNER_PREFIXES:
+        raise LetterError(_("Choose a signature prefix from the list."), "signer_prefix")
+    changed = []
+    for name, value in values.items():
+        key = f"letters.{name}"
+        if key not in SETTING_KEYS:
+            continue
+        if office_settings.get(key) != value:
+            office_settings.put(key, value, actor)
+            changed.append(name)
+    return changed
+
+
+def save_logo(data: bytes | None, actor: User) -> None:
+    """Store the letterhead logo (PNG/JPEG checked by content); None removes it."""
+    require(actor.role == ADMIN, _("Only an administrator can change the letter settings."))
+    if data is None:
+        office_settings.put("letters.logo", "", actor)
+        return
+    if len(data) > LOGO_MAX_BYTES:
+        raise LetterError(_("The logo may be at most 512 KB."), "logo")
+    if image_kind(data) is None:
+        raise LetterError(_("The logo must be a PNG or JPEG image."), "logo")
+    office_settings.put("letters.logo", base64.b64encode(data).decode("ascii"), actor)
+
+
+def letter_settings(snapshot: dict[str, Any], signer: User | None) -> LetterSettings:
+    """Renderer settings from a settings snapshot; the signer's account fills an empty name."""
+    logo = base64.b64decode(snapshot["logo"]) if snapshot.get("logo") else None
+    name, rank, nip = snapshot["signer_name"], snapshot["signer_rank"], snapshot["signer_nip"]
+    if not name.strip() and signer is not None:
+        name, rank, nip = signer.full_name, signer.rank or "", signer.nip or ""
+    return LetterSettings(
+        letterhead_lines=list(snapshot["letterhead_lines"]),
+        signer_name=name,
+        signer_title=snapshot["signer_title"],
+        signer_nip=nip,
+        signer_rank=rank,
+        signer_prefix=snapshot["signer_prefix"],
+        signer_position=snapshot["signer_position"],
+        address_line=snapshot["address_line"],
+        contact_line=snapshot["contact_line"],
+        logo_bytes=logo,
+        place=snapshot["place"],
+        mengingat=list(snapshot["mengingat"]),
+        tembusan=list(snapshot["tembusan"]),
+        page_size=snapshot["page_size"],
+    )
+
+
+def _stored_snapshot(snapshot: dict[str, Any], printed: LetterSettings) -> dict[str, Any]:
+    """What a letter keeps of its settings: everything, the logo by hash only."""
+    kept = {k: v for k, v in snapshot.items() if k != "logo"}
+    kept["logo_sha256"] = (
+        hashlib.sha256(printed.logo_bytes).hexdigest() if printed.logo_bytes else None
+    )
+    kept.update(
+        signer_name=printed.signer_name,
+        signer_rank=printed.signer_rank,
+        signer_nip=printed.signer_nip,
+    )
+    return kept
+
+
+# --- numbers, tokens ----------------------------------------------------------------------
+
+
+def number_pattern(snapshot: dict[str, Any], kind: str) -> str:
+    key = "decision_number_pattern" if SERIES[kind] == "keputusan" else "number_pattern"
+    return snapshot[key]
+
+
+def take_numbers(series: str, year: int, count: int = 1) -> list[int]:
+    """The next `count` numbers of a series in a year, locked until the transaction ends.
+
+    The row is created with INSERT ... ON CONFLICT DO NOTHING and then read with
+    SELECT ... FOR UPDATE, so two concurrent sign-offs wait for each other instead of taking
+    the same number; a rolled-back issue rolls the counter back too, so no number is skipped.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(
+        insert(LetterSequence).values(kind=series, year=year, last_seq=0).on_conflict_do_nothing()
+    )
+    row = db.session.execute(
+        select(LetterSequence)
+        .where(LetterSequence.kind == series, LetterSequence.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    start = row.last_seq + 1
+    row.last_seq = row.last_seq + count
+    db.session.flush()
+    return list(range(start, start + count))
+
+
+def new_short_code() -> str:
+    raw = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def normalize_short_code(text: str) -> str:
+    """What a person typed -> the stored form: case, spaces, dashes and O/I/L forgiven."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if len(cleaned) != SHORT_CODE_LENGTH or any(c not in SHORT_CODE_ALPHABET for c in cleaned):
+        return ""
+    return f"{cleaned[:5]}-{cleaned[5:]}"
+
+
+def verify_url(token: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/verify/{token}"
+
+
+# --- letter data --------------------------------------------------------------------------
+
+
+def coop_info(coop: Cooperative) -> CoopInfo:
+    street = (coop.street or "").strip()
+    rt_rw = ""
+    if coop.rt or coop.rw:
+        rt_rw = f"RT {(coop.rt or '-').zfill(3)}/RW {(coop.rw or '-').zfill(3)}"
+    line = ", ".join(p for p in (street, rt_rw) if p)
+    return CoopInfo(
+        name=coop.name,
+        bh_number=coop.bh_number or "",
+        bh_date=coop.bh_date,
+        address_lines=[line] if line else [],
+        desa=coop.desa.nama if coop.desa else "",
+        kecamatan=coop.kecamatan.nama if coop.kecamatan else "",
+        chair_name=coop.chair_name or "",
+    )
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip(" -•\t") for line in (text or "").splitlines() if line.strip(" -•\t")]
+
+
+def _evidence_line(item: Any) -> str:
+    if isinstance(item, dict):
+        for key in ("summary", "label", "text", "title", "description", "name"):
+            if item.get(key):
+                return str(item[key])
+        return "; ".join(f"{k}: {v}" for k, v in item.items() if v not in (None, "", [], {}))
+    return str(item)
+
+
+def _objection_months() -> int:
+    for key in ("rules.objection_window_months", "workflow.objection_window_months"):
+        try:
+            return int(office_settings.get(key))
+        except (KeyError, TypeError, ValueError):
+            continue
+    from ..rules import DEFAULTS as RULE_DEFAULTS
+
+    return RULE_DEFAULTS.objection_window_months
+
+
+def latest_letter(coop_id: int, kind: str) -> Letter | None:
+    return db.session.execute(
+        select(Letter)
+        .where(Letter.cooperative_id == coop_id, Letter.kind == kind, Letter.voided_at.is_(None))
+        .order_by(Letter.issued_on.desc(), Letter.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def letter_fields(
+    kind: str, coop: Cooperative | None, proposal: Any = None, extras: dict | None = None
+) -> dict[str, Any]:
+    """The LetterData fields (without number/date) for a letter about `coop`."""
+    fields_: dict[str, Any] = {"coop": coop_info(coop) if coop is not None else None}
+    if proposal is not None:
+        reason = getattr(proposal, "reason", "") or ""
+        fields_["grounds"] = _lines(reason) or _lines(getattr(proposal, "legal_ground", ""))
+        fields_["evidence_summary"] = [
+            _evidence_line(e) for e in (getattr(proposal, "evidence", None) or [])
+        ]
+        if kind in ("reactivation", "reinstatement"):
+            fields_["reason"] = reason
+            fields_["grounds"] = []
+    if kind == "warning":
+        fields_["objection_months"] = _objection_months()
+    if coop is not None and kind in ("revocation", "objection_decision", "reactivation"):
+        ref = latest_letter(coop.id, "warning")
+        if ref is not None:
+            fields_.update(reference_number=ref.number, reference_date=ref.issued_on)
+    if coop is not None and kind == "reinstatement":
+        ref = latest_letter(coop.id, "revocation")
+        if ref is not None:
+            fields_.update(reference_number=ref.number, reference_date=ref.issued_on)
+    if kind == "revocation" and coop is not None and not fields_.get("grounds"):
+        # Without a proposal, the grounds of the warning stand.
+        warning = latest_letter(coop.id, "warning")
+        if warning is not None:
+            fields_["grounds"] = list(warning.snapshot.get("data", {}).get("grounds", []))
+    fields_.update(extras or {})
+    return fields_
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# --- issuing ------------------------------------------------------------------------------
+
+
+@dataclass
+class IssueItem:
+    """One letter of a (bulk) issue."""
+
+    kind: str
+    coop: Cooperative | None
+    proposal: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _render_job(args: tuple[LetterData, LetterSettings]) -> bytes:
+    return render.render_pdf(*args)
+
+
+def issue_letter(
+    kind: str,
+    coop: Cooperative | None,
+    *,
+    signer: User,
+    today: date,
+    proposal: Any = None,
+    extras: dict[str, Any] | None = None,
+) -> Letter:
+    """Issue one letter in the caller's transaction: number, render, store, history."""
+    return issue_letters(
+        [IssueItem(kind, coop, proposal, dict(extras or {}))], signer=signer, today=today
+    )[0]
+
+
+def issue_letters(
+    items: Sequence[IssueItem], *, signer: User, today: date, workers: int = 1
+) -> list[Letter]:
+    """Issue letters in one transaction; numbers are taken in the order of `items`.
+
+    With workers > 1 the PDFs are rendered in a process pool (WeasyPrint is single-threaded
+    CPU work); the numbers are already fixed, so the order of completion does not matter.
+    """
+    require(signer.role in ISSUERS, _("Only the head of office signs letters."))
+    for item in items:
+        if item.kind not in render.KINDS:
+            raise LetterError(_("Unknown letter kind: %(kind)s.", kind=item.kind), "kind")
+        if item.kind != "proposal" and item.coop is None:
+            raise LetterError(_("This letter needs a cooperative."), "cooperative")
+    snap = current_settings()
+    printed = letter_settings(snap, signer)
+    stored_snap = _stored_snapshot(snap, printed)
+    year = today.year
+    by_series: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_series.setdefault(SERIES[item.kind], []).append(i)
+    seqs: dict[int, int] = {}
+    for series in sorted(by_series):  # a fixed order: two bulk issues cannot deadlock
+        taken = take_numbers(series, year, len(by_series[series]))
+        for i, seq in zip(by_series[series], taken, strict=True):
+            seqs[i] = seq
+
+    letters: list[Letter] = []
+    jobs: list[tuple[LetterData, LetterSettings]] = []
+    now = utcnow()
+    for i, item in enumerate(items):
+        number = formatting.letter_number(
+            number_pattern(snap, item.kind),
+            snap["classification_code"],
+            seqs[i],
+            snap["unit_code"],
+            year,
+        )
+        token = secrets.token_urlsafe(24)
+        short = new_short_code()
+        try:
+            data = LetterData(
+                kind=item.kind,
+                number=number,
+                issued_on=today,
+                verify_url=verify_url(token),
+                short_code=short,
+                **letter_fields(item.kind, item.coop, item.proposal, item.extras),
+            )
+        except (TypeError, ValueError) as e:
+            raise LetterError(str(e)) from e
+        jobs.append((data, printed))
+        letters.append(
+            Letter(
+                kind=item.kind,
+                year=year,
+                seq=seqs[i],
+                number=number,
+                cooperative_id=item.coop.id if item.coop is not None else None,
+                proposal_id=getattr(item.proposal, "id", None),
+                issued_on=today,
+                issued_at=now,
+                signer_id=signer.id,
+                snapshot={
+                    "settings": stored_snap,
+                    "data": _jsonable(
+                        {
+                            k: v
+                            for k, v in dataclasses.asdict(data).items()
+                            if k not in ("verify_url", "draft")
+                        }
+                    ),
+                },
+                token=token,
+                short_code=short,
+            )
+        )
+    pdfs = _render_all(jobs, workers)
+    for letter, pdf in zip(letters, pdfs, strict=True):
+        letter.pdf = pdf
+        letter.sha256 = hashlib.sha256(pdf).hexdigest()
+    db.session.add_all(letters)
+    db.session.flush()
+    rows = [
+        {
+            "kind": "letter_issued",
+            "cooperative_id": letter.cooperative_id,
+            "actor_id": signer.id,
+            "at": now,
+            "data": {
+                "letter_id": letter.id,
+                "number": letter.number,
+                "letter_kind": letter.kind,
+                "sha256": letter.sha256,
+            },
+        }
+        for letter in letters
+    ]
+    if len(rows) == 1:
+        row = rows[0]
+        history.record(
+            "letter_issued", cooperative_id=row["cooperative_id"], actor=signer, data=row["data"]
+        )
+    else:
+        history.record_many(rows)
+    return letters
+
+
+def _render_all(jobs: list[tuple[LetterData, LetterSettings]], workers: int) -> list[bytes]:
+    if workers <= 1 or len(jobs) < 8:
+        return [_render_job(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver: workers start from a clean process, never from a copy of one holding
+    # database connections; the server preloads WeasyPrint once.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["coop_audit.letters.render"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+
+def preview_letter(
+    kind: str,
+    coop: Cooperative | None,
+    *,
+    signer: User | None,
+    today: date,
+    proposal: Any = None,
+    extras: dict[str, Any] | None = None,
+) -> bytes:
+    """A DRAF-watermarked rendering before signing; takes no number and stores nothing."""
+    snap = current_settings()
+    number = formatting.letter_number(
+        number_pattern(snap, kind), snap["classification_code"], 0, snap["unit_code"], today.year
+    ).replace("/0/", "/…/")
+    data = LetterData(
+        kind=kind,
+        number=number,
+        issued_on=today,
+        draft=True,
+        **letter_fields(kind, coop, proposal, extras),
+    )
+    return render.render_pdf(data, letter_settings(snap, signer))
+
+
+def revoked_for_proposal(coop_ids: Iterable[int] | None = None) -> list[tuple[Cooperative, Letter]]:
+    """Revoked cooperatives with their valid revocation decision, for the upward proposal."""
+    stmt = (
+        select(Cooperative, Letter)
+        .join(Letter, Letter.cooperative_id == Cooperative.id)
+        .where(
+            Cooperative.status == "license_revoked",
+            Letter.kind == "revocation",
+            Letter.voided_at.is_(None),
+        )
+        .order_by(Cooperative.kecamatan_kode, Cooperative.name_key, Letter.id.desc())
+    )
+    if coop_ids is not None:
+        stmt = stmt.where(Cooperative.id.in_(list(coop_ids)))
+    seen: dict[int, tuple[Cooperative, Letter]] = {}
+    for coop, letter in db.session.execute(stmt).unique():
+        seen.setdefault(coop.id, (coop, letter))
+    return list(seen.values())
+
+
+def issue_proposal(
+    *,
+    signer: User,
+    today: date,
+    coop_ids: Iterable[int] | None = None,
+    addressee_lines: list[str] | None = None,
+    reason: str = "",
+) -> Letter:
+    """The covering letter + Lampiran proposing dissolution of revoked cooperatives upward."""
+    pairs = revoked_for_proposal(coop_ids)
+    if not pairs:
+        raise LetterError(
+            _("No revoked cooperative with a valid revocation decision was selected."),
+            "cooperatives",
+        )
+    coops = []
+    for coop, rev in pairs:
+        info = coop_info(coop)
+        info.revocation_number, info.revocation_date = rev.number, rev.issued_on
+        coops.append(info)
+    addressee = [line for line in (addressee_lines or []) if line.strip()]
+    extras = {
+        "coops": coops,
+        "addressee_lines": addressee or office_settings.get("letters.proposal_addressee"),
+        "reason": reason,
+    }
+    return issue_letter("proposal", None, signer=signer, today=today, extras=extras)
+
+
+# --- hooks from the sanction workflow -----------------------------------------------------
+
+
+def on_signoff(proposal: Any, user: User, today: date) -> None:
+    """SIGNOFF_HOOKS: a signed proposal issues its letter in the same transaction."""
+    kind = TRIGGER_KINDS.get(getattr(proposal, "trigger", ""))
+    if kind is not None:
+        issue_letter(kind, proposal.cooperative, signer=user, today=today, proposal=proposal)
+
+
+def _objection_coop(objection: Any) -> Cooperative | None:
+    coop = getattr(objection, "cooperative", None)
+    if coop is None and getattr(objection, "proposal", None) is not None:
+        coop = objection.proposal.cooperative
+    if coop is None and getattr(objection, "cooperative_id", None):
+        coop = db.session.get(Cooperative, objection.cooperative_id)
+    return coop
+
+
+def on_objection_decided(objection: Any, head: User, today: date) -> None:
+    """OBJECTION_HOOKS: the decision on an objection goes out as a letter."""
+    accepted = getattr(objection, "accepted", None)
+    if accepted is None:
+        accepted = getattr(objection, "state", "") == "accepted"
+    reasons_text = ""
+    for attr in ("decision_reason", "decision_note", "decision_reasons", "reason"):
+        if getattr(objection, attr, None):
+            reasons_text = getattr(objection, attr)
+            break
+    received = None
+    for attr in ("received_on", "received_date", "filed_on"):
+        if getattr(objection, attr, None):
+            received = getattr(objection, attr)
+            break
+    extras = {
+        "objection_accepted": bool(accepted),
+        "objection_reasons": _lines(reasons_text)
+        if isinstance(reasons_text, str)
+        else [str(r) for r in reasons_text],
+        "objection_received_on": received,
+    }
+    warning = (
+        db.session.get(Letter, objection.letter_id)
+        if getattr(objection, "letter_id", None)
+        else None
+    )
+    if warning is not None:
+        extras.update(reference_number=warning.number, reference_date=warning.issued_on)
+    issue_letter(
+        "objection_decision", _objection_coop(objection), signer=head, today=today, extras=extras
+    )
+
+
+# --- after issuing ------------------------------------------------------------------------
+
+
+def void_letter(letter: Letter, actor: User, reason: str) -> None:
+    """Void a letter: the number stays in the register, marked void with the reason."""
+    require(actor.role in CLERKS, _("Only a clerk or the head can void a letter."))
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise LetterError(_("Give the reason for voiding (at least 5 characters)."), "reason")
+    if letter.is_void:
+        raise LetterError(_("This letter is already void."))
+    letter.voided_at = utcnow()
+    letter.void_reason = reason
+    letter.voided_by_id = actor.id
+    history.record(
+        "letter_voided",
+        cooperative_id=letter.cooperative_id,
+        actor=actor,
+        reason=reason,
+        data={"letter_id": letter.id, "number": letter.number, "letter_kind": letter.kind},
+    )
+    db.session.flush()
+
+
+def scan_kind(data: bytes) -> str | None:
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    return image_kind(data)
+
+
+def store_scan(data: bytes) -> str:
+    """Save an uploaded receipt scan outside the web root under a random name."""
+    kind = scan_kind(data)
+    if kind is None:
+        raise LetterError(_("The scan must be a PDF, JPEG or PNG file."), "scan")
+    if len(data) > SCAN_MAX_BYTES:
+        raise LetterError(_("The scan may be at most 10 MB."), "scan")
+    folder = Path(current_app.config["UPLOAD_DIR"]) / "receipts"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{'jpg' if kind == 'jpeg' else kind}"
+    tmp = folder / f".{name}.part"
+    tmp.write_bytes(data)
+    os.replace(tmp, folder / name)
+    return f"receipts/{name}"
+
+
+def scan_path(letter: Letter) -> Path | None:
+    if not letter.receipt_scan:
+        return None
+    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    path = (root / letter.receipt_scan).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
+
+
+def record_receipt(
+    letter: Letter,
+    actor: User,
+    *,
+    method: str,
+    today: date,
+    received_on: date | None = None,
+    receiver: str = "",
+    announced_on: date | None = None,
+    scan: bytes | None = None,
+) -> None:
+    """Record the proof of receipt; its date starts the workflow's legal clock."""
+    require(actor.role in CLERKS, _("Only a clerk can record a receipt."))
+    if letter.is_void:
+        raise LetterError(_("A void letter cannot be received."))
+    if letter.clock_start is not None:
+        raise LetterError(_("The receipt of this letter is already recorded."))
+    receiver = (receiver or "").strip()
+    if method not in RECEIPT_METHODS:
+        raise LetterError(_("Choose how the letter was delivered."), "method")
+    if method == "announcement":
+        if announced_on is None:
+            raise LetterError(_("Give the date the announcement started."), "announced_on")
+        start, field_name = announced_on, "announced_on"
+        received_on = None
+    else:
+        if received_on is None:
+            raise LetterError(_("Give the date the letter was received."), "received_on")
+        if not receiver:
+            raise LetterError(_("Give the name of the person who received it."), "receiver")
+        start, field_name = received_on, "received_on"
+        announced_on = None
+    if start > today:
+        raise LetterError(_("The date cannot be in the future."), field_name)
+    if start < letter.issued_on:
+        raise LetterError(_("The date cannot be before the letter was issued."), field_name)
+    if len(receiver) > 120:
+        raise LetterError(_("The name may be at most 120 characters."), "receiver")
+    stored = store_scan(scan) if scan else None
+    letter.receipt_method = method
+    letter.receipt_date = received_on
+    letter.announced_on = announced_on
+    letter.receipt_receiver = receiver or None
+    letter.receipt_scan = stored
+    letter.receipt_recorded_at = utcnow()
+    letter.receipt_recorded_by_id = actor.id
+    if letter.sent_at is None:
+        letter.sent_at = utcnow()
+    history.record(
+        "receipt",
+        cooperative_id=letter.cooperative_id,
+        actor=actor,
+        data={
+            "letter_id": letter.id,
+            "number": letter.number,
+            "letter_kind": letter.kind,
+            "method": method,
+            "receipt_date": received_on,
+            "announced_on": announced_on,
+            "receiver": receiver or None,
+        },
+    )
+    db.session.flush()
+
+
+# --- register, batches --------------------------------------------------------------------
+
+
+@dataclass
+class LetterFilter:
+    kind: str = ""
+    year: int | None = None
+    kecamatan: str = ""  # kode or name
+    unsent: bool = False
+    state: str = ""  # "", "valid", "void"
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> LetterFilter:
+        kind = args.get("kind", "")
+        year = args.get("year", "")
+        state = args.get("state", "")
+        return cls(
+            kind=kind if kind in render.KINDS else "",
+            year=int(year) if str(year).isdigit() and 2000 <= int(year) <= 2999 else None,
+            kecamatan=str(args.get("kecamatan", ""))[:60],
+            unsent=str(args.get("unsent", "")).lower() in ("1", "true", "on", "y", "yes"),
+            state=state if state in ("valid", "void") else "",
+            q=str(args.get("q", "")).strip()[:100],
+        )
+
+    def as_args(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k in ("kind", "kecamatan", "state", "q"):
+            if getattr(self, k):
+                out[k] = getattr(self, k)
+        if self.year:
+            out["year"] = self.year
+        if self.unsent:
+            out["unsent"] = "1"
+        return out
+
+    def select(self) -> Select:
+        stmt = select(Letter).outerjoin(Cooperative, Letter.cooperative_id == Cooperative.id)
+        if self.kind:
+            stmt = stmt.where(Letter.kind == self.kind)
+        if self.year:
+            stmt = stmt.where(Letter.year == self.year)
+        if self.kecamatan:
+            kec = db.session.execute(
+                select(Kecamatan.kode).where(
+                    (Kecamatan.kode == self.kecamatan)
+                    | (Kecamatan.nama.ilike(self.kecamatan.strip()))
+                )
+            ).scalar_one_or_none()
+            stmt = stmt.where(Cooperative.kecamatan_kode == (kec or "-"))
+        if self.unsent:
+            stmt = stmt.where(Letter.sent_at.is_(None), Letter.voided_at.is_(None))
+        if self.state == "valid":
+            stmt = stmt.where(Letter.voided_at.is_(None))
+        elif self.state == "void":
+            stmt = stmt.where(Letter.voided_at.is_not(None))
+        if self.q:
+            like = f"%{self.q.lower()}%"
+            stmt = stmt.where(Letter.number.ilike(like) | Cooperative.name_key.like(like))
+        return stmt.order_by(Letter.year, Letter.kind, Letter.seq)
+
+
+def batch_letters(flt: LetterFilter) -> list[int]:
+    """Ids of the valid letters a print run of this filter contains, in print order."""
+    stmt = flt.select().where(Letter.voided_at.is_(None)).with_only_columns(Letter.id)
+    return list(db.session.execute(stmt).scalars())
+
+
+def merged_pdf(letter_ids: Sequence[int], progress: Any = None, chunk: int = 100) -> bytes:
+    """One PDF of the stored letters in the given order (no rendering)."""
+    pdfs: list[bytes] = []
+    for start in range(0, len(letter_ids), chunk):
+        ids = list(letter_ids[start : start + chunk])
+        found = {
+            letter.id: letter.pdf
+            for letter in db.session.execute(
+                select(Letter).options(undefer(Letter.pdf)).where(Letter.id.in_(ids))
+            ).scalars()
+        }
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise LetterError(_("Letter %(id)s no longer exists.", id=missing[0]))
+        pdfs.extend(found[i] for i in ids)
+        if progress is not None:
+            progress(len(pdfs))
+    return render.merge_pdfs(pdfs)
+
+
+def mark_sent(letter_ids: Sequence[int], actor: User | None, now: datetime | None = None) -> int:
+    """Mark printed letters as sent (those not already marked); returns how many changed."""
+    when = now or utcnow()
+    count = 0
+    for start in range(0, len(letter_ids), 500):
+        for letter in db.session.execute(
+            select(Letter).where(
+                Letter.id.in_(list(letter_ids[start : start + 500])), Letter.sent_at.is_(None)
+            )
+        ).scalars():
+            letter.sent_at = when
+            count += 1
+    db.session.flush()
+    return count
+
+
+def create_batch_job(flt: LetterFilter, actor: User) -> BatchJob:
+    require(actor.role in CLERKS, _("Only a clerk can print letters in a batch."))
+    ids = batch_letters(flt)
+    if not ids:
+        raise LetterError(_("No valid letter matches this selection."))
+    job = BatchJob(
+        status="queued",
+        letter_ids=ids,
+        filters=flt.as_args(),
+        total=len(ids),
+        progress=0,
+        created_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def batch_dir() -> Path:
+    path = Path(current_app.config["LETTER_DIR"]) / "batches"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename: readers never see half."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+# --- XLSX register ------------------------------------------------------------------------
+
+KIND_NAMES_ID = {
+    "warning": "Surat Peringatan",
+    "revocation": "Keputusan Pencabutan Izin",
+    "objection_decision": "Keputusan atas Keberatan",
+    "reactivation": "Surat Pengaktifan Kembali",
+    "reinstatement": "Surat Pemulihan Izin",
+    "proposal": "Usulan Pembubaran",
+}
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def register_xlsx(letters: Iterable[Letter]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Agenda Surat Keluar"
+    header = [
+        "No.",
+        "Nomor Surat",
+        "Tanggal",
+        "Jenis",
+        "Koperasi",
+        "Nomor Badan Hukum",
+        "Kecamatan",
+        "Penandatangan",
+        "Status",
+        "Alasan Pembatalan",
+        "Dikirim",
+        "Diterima",
+        "Penerima",
+        "SHA-256",
+    ]
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for i, letter in enumerate(letters, start=1):
+        coop = letter.cooperative
+        row = [
+            i,
+            letter.number,
+            letter.issued_on,
+            KIND_NAMES_ID.get(letter.kind, letter.kind),
+            coop.name if coop else "",
+            (coop.bh_number or "") if coop else "",
+            coop.kecamatan.nama if coop else "",
+            letter.snapshot.get("settings", {}).get("signer_name") or letter.signer.full_name,
+            "BATAL" if letter.is_void else "SAH",
+            letter.void_reason or "",
+            letter.sent_at.date() if letter.sent_at else None,
+            letter.clock_start,
+            letter.receipt_receiver or "",
+            letter.sha256,
+        ]
+        ws.append([safe_cell(v) for v in row])
+        r = ws.max_row
+        # Numbers and hashes stay text: a BH number like 518/12/2008 must not become a date.
+        for col in (2, 6, 14):
+            ws.cell(r, col).number_format = "@"
+        for col in (3, 11, 12):
+            ws.cell(r, col).number_format = "DD/MM/YYYY"
+    widths = [6, 30, 12, 26, 40, 30, 16, 30, 8, 30, 12, 12, 24, 66]
+    for idx, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(1, idx).column_letter].width = width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def stale_cutoff(now: datetime, seconds: int) -> datetime:
+    return now - timedelta(seconds=seconds)

@@ -1,0 +1,50 @@
+// Letters: the batch-print progress bar and the receipt form's method switch.
+(function () {
+  "use strict";
+
+  var box = document.getElementById("batch-job");
+  if (box) {
+    var bar = box.querySelector("[data-bar]");
+    var text = box.querySelector("[data-text]");
+    var count = box.querySelector("[data-count]");
+    var link = box.querySelector("[data-download]");
+    var show = function (s) {
+      var pct = Math.max(0, Math.min(100, s.percent || 0));
+      bar.style.width = pct + "%";
+      bar.textContent = pct + "%";
+      bar.parentNode.setAttribute("aria-valuenow", String(pct));
+      var label = text.dataset["label" + s.status.charAt(0).toUpperCase() + s.status.slice(1)] || s.status;
+      text.firstChild.nodeValue = label + (s.status === "failed" && s.error ? " " + s.error + " " : " ");
+      count.textContent = s.progress + " / " + s.total;
+      if (s.status === "done" && s.download) { link.href = s.download; link.classList.remove("d-none"); }
+      if (s.status === "failed") { bar.classList.add("bg-danger"); }
+      return s.status === "done" || s.status === "failed";
+    };
+    var poll = function () {
+      fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) { if (!s || !show(s)) { window.setTimeout(poll, 1000); } })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    };
+    if (box.dataset.status !== "done" && box.dataset.status !== "failed") { poll(); }
+  }
+
+  // Receipt forms: an announcement has a start date instead of a receiver and receipt date.
+  document.querySelectorAll("[data-receipt-form]").forEach(function (form) {
+    var sel = form.querySelector("[data-receipt-method]");
+    var sync = function () {
+      var ann = sel.value === "announcement";
+      form.querySelectorAll("[data-receipt-delivered]").forEach(function (el) { el.hidden = ann; });
+      form.querySelectorAll("[data-receipt-announced]").forEach(function (el) { el.hidden = !ann; });
+    };
+    sel.addEventListener("change", sync);
+    sync();
+  });
+
+  // "Select all" checkbox of the proposal list.
+  document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]').forEach(function (cb) { cb.checked = all.checked; });
+    });
+  });
+})();
