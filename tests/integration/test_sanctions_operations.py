@@ -14,7 +14,6 @@ from coop_audit.models.workflow import Proposal
 from coop_audit.permissions import PermissionDenied
 from coop_audit.sanctions import operations as ops
 from coop_audit.workflow import TRIGGERS, IllegalMove, Status, move_for
-
 from tests.integration.sanctions_helpers import add_warning_letter
 
 TODAY = date(2026, 6, 1)
@@ -72,9 +71,9 @@ def test_every_state_and_move_is_legal_or_refused_with_a_message(
         db.session.refresh(coop)
         assert coop.status == move_for(trigger).dest
         assert coop.status_reason
-        rows = history.timeline(coop.id)
-        assert rows[0].to_status == move_for(trigger).dest
-        assert rows[0].legal_ground
+        moved = [r for r in history.timeline(coop.id) if r.to_status][0]
+        assert moved.to_status == move_for(trigger).dest
+        assert moved.legal_ground
     else:
         with pytest.raises(IllegalMove) as err:
             _perform(coop, trigger, users)
@@ -93,7 +92,8 @@ def test_propose_then_sign_writes_proposal_and_signoff_rows(app, users, make_coo
     )
     ops.sign(proposal, users["head"], today=TODAY)
     db.session.commit()
-    kinds = [(e.kind, e.actor_id) for e in history.timeline(coop.id)][:2]
+    ours = {"signed", "proposed"}
+    kinds = [(e.kind, e.actor_id) for e in history.timeline(coop.id) if e.kind in ours][:2]
     assert kinds == [("signed", users["head"].id), ("proposed", users["inspector"].id)]
     assert proposal.state == "signed"
     assert history.verify().ok
@@ -147,7 +147,7 @@ def test_refusal_needs_a_reason_and_leaves_status(app, users, make_coop):
     ops.refuse(proposal, users["head"], reason="Bukti kurang", today=TODAY)
     db.session.commit()
     assert coop.status == "dormant"
-    assert history.timeline(coop.id)[0].kind == "refused"
+    assert any(e.kind == "refused" for e in history.timeline(coop.id))
 
 
 def test_every_move_needs_a_reason(app, users, make_coop):
@@ -268,7 +268,8 @@ def test_accepted_objection_returns_the_cooperative_to_active(app, users, make_c
     db.session.commit()
     assert coop.status == "active"
     assert objection.state == "accepted" and objection.proposal_id
-    kinds = [e.kind for e in history.timeline(coop.id)[:3]]
+    ours = {"signed", "objection_decided", "objection_filed"}
+    kinds = [e.kind for e in history.timeline(coop.id) if e.kind in ours][:3]
     assert kinds == ["signed", "objection_decided", "objection_filed"]
 
 

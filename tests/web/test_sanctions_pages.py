@@ -1,0 +1,233 @@
+"""Sanction workflow pages through the test client: who may do what, and what they see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from coop_audit.extensions import db
+from coop_audit.models import Cooperative
+from coop_audit.models.workflow import Proposal
+from coop_audit.sanctions import operations as ops
+from tests.conftest import csrf_token_from
+from tests.integration.sanctions_helpers import add_warning_letter
+
+TODAY = date(2026, 6, 1)
+
+
+def _proposal(make_coop, users, status="dormant", trigger="warn"):
+    coop = make_coop(status=status)
+    p = ops.propose(coop, trigger, users["inspector"], reason="Tidak aktif 3 tahun", today=TODAY)
+    db.session.commit()
+    return coop, p
+
+
+def _csrf(client, path="/alur/persetujuan"):
+    return csrf_token_from(client.get(path).get_data(as_text=True))
+
+
+def test_head_signs_from_the_queue(client, auth, users, make_coop):
+    coop, p = _proposal(make_coop, users)
+    auth.login("head")
+    html = client.get("/alur/persetujuan").get_data(as_text=True)
+    assert coop.name in html and f'id="sign-{p.id}"' in html
+    r = client.post(
+        f"/alur/usulan/{p.id}/tandatangani?today=2026-06-01",
+        data={"csrf_token": _csrf(client)},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200
+    assert db.session.get(Cooperative, coop.id).status == "warned"
+
+
+@pytest.mark.parametrize("role", ["clerk", "inspector", "viewer", "admin"])
+def test_only_heads_reach_the_sign_endpoint(client, auth, users, make_coop, role):
+    coop, p = _proposal(make_coop, users)
+    auth.login(role)
+    token = auth.csrf("/dasbor")
+    r = client.post(f"/alur/usulan/{p.id}/tandatangani", data={"csrf_token": token})
+    assert r.status_code in (403, 302)
+    assert db.session.get(Cooperative, coop.id).status == "dormant"
+
+
+def test_head_cannot_sign_own_proposal_on_the_web(client, auth, users, make_coop):
+    coop, p = _proposal(make_coop, users)
+    p.proposed_by_id = users["head"].id
+    db.session.commit()
+    auth.login("head")
+    html = client.get("/alur/persetujuan").get_data(as_text=True)
+    assert f'id="sign-{p.id}"' not in html  # no button ...
+    r = client.post(  # ... and the server refuses anyway
+        f"/alur/usulan/{p.id}/tandatangani",
+        data={"csrf_token": csrf_token_from(html)},
+        follow_redirects=True,
+    )
+    assert "sendiri" in r.get_data(as_text=True)
+    assert db.session.get(Cooperative, coop.id).status == "dormant"
+
+
+def test_bulk_sign_reports_each_item(client, auth, users, make_coop):
+    _c1, p1 = _proposal(make_coop, users)
+    _c2, p2 = _proposal(make_coop, users)
+    ops.refuse(p2, users["head2"], reason="Kurang bukti", today=TODAY)
+    db.session.commit()
+    auth.login("head")
+    r = client.post(
+        "/alur/persetujuan/massal",
+        data={"csrf_token": _csrf(client), "proposal_id": [str(p1.id), str(p2.id)]},
+        follow_redirects=True,
+    )
+    html = r.get_data(as_text=True)
+    assert "alert-success" in html and "alert-danger" in html
+    assert db.session.get(Proposal, p1.id).state == "signed"
+    assert db.session.get(Proposal, p2.id).state == "refused"
+
+
+def test_refusal_without_reason_is_explained(client, auth, users, make_coop):
+    _coop, p = _proposal(make_coop, users)
+    auth.login("head")
+    r = client.post(
+        f"/alur/usulan/{p.id}/tolak",
+        data={"csrf_token": _csrf(client), "reason": ""},
+        follow_redirects=True,
+    )
+    assert "alasan" in r.get_data(as_text=True).lower()
+    assert db.session.get(Proposal, p.id).state == "pending"
+
+
+def test_inspector_proposes_from_the_cooperative_page(client, auth, users, make_coop):
+    coop = make_coop(status="dormant")
+    auth.login("inspector")
+    page = client.get(f"/koperasi/{coop.id}").get_data(as_text=True)
+    assert 'id="workflow-section"' in page and 'data-trigger="warn"' in page
+    assert 'aria-current="true"' in page and 'data-state="dormant"' in page
+    form = client.get(f"/alur/koperasi/{coop.id}/usul/warn").get_data(as_text=True)
+    r = client.post(
+        f"/alur/koperasi/{coop.id}/usul/warn",
+        data={
+            "csrf_token": csrf_token_from(form),
+            "reason": "Tidak RAT 2022-2024",
+            "legal_ground": "UU 25/1992 Pasal 47",
+            "evidence": "Audit 20-05-2026\nSurat kepala desa",
+        },
+    )
+    assert r.status_code == 303
+    p = db.session.query(Proposal).one()
+    assert p.trigger == "warn" and len(p.evidence) == 2
+
+
+def test_propose_without_reason_names_the_field(client, auth, users, make_coop):
+    coop = make_coop(status="dormant")
+    auth.login("inspector")
+    form = client.get(f"/alur/koperasi/{coop.id}/usul/warn").get_data(as_text=True)
+    r = client.post(
+        f"/alur/koperasi/{coop.id}/usul/warn",
+        data={"csrf_token": csrf_token_from(form), "reason": ""},
+    )
+    assert r.status_code == 422
+    assert "invalid-feedback" in r.get_data(as_text=True)
+    assert db.session.query(Proposal).count() == 0
+
+
+def test_revocation_proposal_refused_while_window_open(client, auth, users, make_coop):
+    coop = make_coop(status="warned")
+    add_warning_letter(
+        coop, users["head"], issued_on=date(2026, 1, 2), receipt_date=date(2026, 1, 10)
+    )
+    db.session.commit()
+    auth.login("clerk")
+    form = client.get(f"/alur/koperasi/{coop.id}/usul/revoke?today=2026-03-10").get_data(
+        as_text=True
+    )
+    assert "10-03-2026" in form or "10 Maret 2026" in form
+    r = client.post(
+        f"/alur/koperasi/{coop.id}/usul/revoke?today=2026-03-10",
+        data={"csrf_token": csrf_token_from(form), "reason": "Lewat waktu"},
+    )
+    assert r.status_code == 422
+    assert db.session.query(Proposal).count() == 0
+
+
+def test_clerk_records_objection_and_head_decides(client, auth, users, make_coop):
+    coop = make_coop(status="warned")
+    add_warning_letter(
+        coop, users["head"], issued_on=date(2026, 1, 2), receipt_date=date(2026, 1, 10)
+    )
+    db.session.commit()
+    auth.login("clerk")
+    form = client.get(f"/alur/koperasi/{coop.id}/keberatan?today=2026-02-01").get_data(as_text=True)
+    r = client.post(
+        f"/alur/koperasi/{coop.id}/keberatan?today=2026-02-01",
+        data={
+            "csrf_token": csrf_token_from(form),
+            "received_on": "2026-01-30",
+            "text": "Kami sudah RAT",
+        },
+    )
+    assert r.status_code == 303
+    objection = ops.pending_objection(coop.id)
+    auth.logout()
+    auth.login("head")
+    page = client.get(f"/alur/keberatan/{objection.id}").get_data(as_text=True)
+    r = client.post(
+        f"/alur/keberatan/{objection.id}?today=2026-02-10",
+        data={"csrf_token": csrf_token_from(page), "decision": "accept", "reasons": "Sah"},
+    )
+    assert r.status_code == 303
+    assert db.session.get(Cooperative, coop.id).status == "active"
+
+
+def test_objection_with_bad_date_names_the_field(client, auth, users, make_coop):
+    coop = make_coop(status="warned")
+    auth.login("clerk")
+    form = client.get(f"/alur/koperasi/{coop.id}/keberatan").get_data(as_text=True)
+    r = client.post(
+        f"/alur/koperasi/{coop.id}/keberatan",
+        data={"csrf_token": csrf_token_from(form), "received_on": "kemarin", "text": "x"},
+    )
+    assert r.status_code == 422
+    assert "invalid-feedback" in r.get_data(as_text=True)
+
+
+def test_deadlines_dashboard_lists_overdue_and_missing_receipts(client, auth, users, make_coop):
+    a = make_coop(status="warned", name="Koperasi Tanpa Tanda Terima")
+    add_warning_letter(a, users["head"], issued_on=date(2026, 1, 2))
+    b = make_coop(status="warned", name="Koperasi Terlambat")
+    add_warning_letter(b, users["head"], issued_on=date(2026, 1, 2), receipt_date=date(2026, 1, 10))
+    db.session.commit()
+    auth.login("viewer")
+    html = client.get("/alur/tenggat?today=2026-06-01").get_data(as_text=True)
+    no_receipt = html.split('id="no-receipt-table"')[1].split("</table>")[0]
+    overdue = html.split('id="overdue-table"')[1].split("</table>")[0]
+    assert "Koperasi Tanpa Tanda Terima" in no_receipt
+    assert "Koperasi Terlambat" in overdue
+    assert client.get("/dasbor").status_code == 200
+
+
+def test_diagram_page_highlights_the_state_and_has_no_script(client, auth, users):
+    auth.login("viewer")
+    html = client.get("/alur/diagram?status=warned").get_data(as_text=True)
+    assert '<g class="state current" data-state="warned"' in html
+    assert html.count('class="edge"') == 6
+    assert "cdn" not in html.lower()
+
+
+def test_settings_page_admin_only_and_validates(client, auth, users):
+    auth.login("head")
+    assert client.get("/alur/pengaturan").status_code == 403
+    auth.logout()
+    auth.login("admin")
+    page = client.get("/alur/pengaturan").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "objection_window_months": "3",
+        "announcement_window_months": "3",
+        "objection_decision_months": "1",
+        "revocation_deadline_months": "4",
+        "no_receipt_alert_days": "abc",
+    }
+    assert client.post("/alur/pengaturan", data=data).status_code == 422
+    data["no_receipt_alert_days"] = "14"
+    assert client.post("/alur/pengaturan", data=data).status_code == 303
+    assert ops.rule_settings().objection_window_months == 3
