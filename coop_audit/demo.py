@@ -295,4 +295,211 @@ def seed(
             password = secrets.token_urlsafe(9)
             create_user(username, full_name, role, password, nip=nip, rank=rank, job_title=title)
             passwords[username] = password
+        grow_workflow(today, random.Random(seed_value + 1))
     return SeedResult(cooperatives=len(rows), active=active, passwords=passwords)
+
+
+# ---------------------------------------------------------------- workflow history
+
+
+def _demo_user(username: str) -> User | None:
+    return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def _warning_letter(coop: Cooperative, signer: User, day: date, proposal_id: int):
+    """The warning the letters feature issued on sign-off, or a stand-in when it is absent."""
+    import hashlib
+
+    from .models.letters import Letter
+    from .sanctions.operations import latest_warning
+
+    letter = latest_warning(coop.id)
+    if letter is not None:
+        return letter
+    pdf = b"%PDF-1.4 demo stand-in (letters feature not installed)"
+    letter = Letter(
+        kind="warning",
+        year=day.year,
+        seq=proposal_id,
+        number=f"DEMO/{proposal_id}/{day.year}",
+        cooperative_id=coop.id,
+        proposal_id=proposal_id,
+        issued_on=day,
+        issued_at=datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC),
+        signer_id=signer.id,
+        snapshot={"demo": True},
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        token=secrets.token_hex(16),
+        short_code=secrets.token_hex(5).upper(),
+    )
+    db.session.add(letter)
+    db.session.flush()
+    return letter
+
+
+def _receipt(letter, clerk: User, day: date, today: date, *, announced: bool = False) -> None:
+    try:
+        from .letters.operations import record_receipt
+    except ImportError:  # the letters feature is not installed: set the fields directly
+        record_receipt = None
+    if record_receipt is not None:
+        if announced:
+            record_receipt(letter, clerk, method="announcement", today=today, announced_on=day)
+        else:
+            record_receipt(
+                letter, clerk, method="hand", today=today, received_on=day, receiver="Ketua"
+            )
+        return
+    if announced:
+        letter.announced_on = day
+    else:
+        letter.receipt_date = day
+    db.session.flush()
+
+
+def grow_workflow(today: date, rng: random.Random) -> dict[str, int]:
+    """A realistic sanction history through the workflow operations (never raw SQL).
+
+    Every move goes through propose/sign/receipt/objection as the office would do it, with
+    dates in the past, so every workflow screen has something to show. The number of active
+    cooperatives is unchanged: only cooperatives first moved out of active come back.
+    """
+    from datetime import timedelta
+
+    from .sanctions import deadlines
+    from .sanctions import operations as ops
+
+    inspector, head, clerk = _demo_user("inspektur"), _demo_user("kadis"), _demo_user("staf")
+    if inspector is None or head is None or clerk is None:
+        return {}
+    dormant = list(
+        db.session.execute(
+            select(Cooperative.id).where(Cooperative.status == "dormant").order_by(Cooperative.id)
+        ).scalars()
+    )
+    active = list(
+        db.session.execute(
+            select(Cooperative.id).where(Cooperative.status == "active").order_by(Cooperative.id)
+        ).scalars()
+    )
+    groups = {"revoked": 10, "ready": 3, "open": 6, "no_receipt": 4, "fresh": 1, "objection": 1}
+    groups.update({"announced": 1, "pending": 3})
+    need = sum(groups.values())
+    if len(dormant) < need or len(active) < 4:
+        return {}
+    picked = rng.sample(dormant, need)
+    comeback = rng.sample(active, 4)
+    day = lambda n: today - timedelta(days=n)  # noqa: E731
+    evidence = [{"type": "field", "id": None, "label": "Kunjungan lapangan: kantor tutup"}]
+    counts: dict[str, int] = {}
+
+    def coop(cid: int) -> Cooperative:
+        c = db.session.get(Cooperative, cid)
+        assert c is not None
+        return c
+
+    def warn(c: Cooperative, on: int):
+        p = ops.propose(
+            c,
+            "warn",
+            inspector,
+            reason="Tidak menyelenggarakan RAT 3 tahun buku berturut-turut; kantor tidak ditemukan",
+            evidence=evidence,
+            today=day(on + 2),
+        )
+        ops.sign(p, head, today=day(on))
+        return _warning_letter(c, head, day(on), p.id)
+
+    cursor = iter(picked)
+    for name, n in groups.items():
+        for _ in range(n):
+            c = coop(next(cursor))
+            if name == "revoked":
+                letter = warn(c, 150)
+                _receipt(letter, clerk, day(145), today)
+                p = ops.propose(
+                    c,
+                    "revoke",
+                    clerk,
+                    reason="Masa keberatan berakhir tanpa keberatan",
+                    evidence=[{"type": "letter", "id": letter.id, "label": letter.number}],
+                    today=day(80),
+                )
+                ops.sign(p, head, today=day(78))
+            elif name == "ready":
+                letter = warn(c, 110)
+                _receipt(letter, clerk, day(100), today)
+            elif name == "open":
+                letter = warn(c, 30)
+                _receipt(letter, clerk, day(25), today)
+            elif name == "no_receipt":
+                warn(c, 25)
+            elif name == "fresh":
+                warn(c, 5)
+            elif name == "objection":
+                letter = warn(c, 40)
+                _receipt(letter, clerk, day(35), today)
+                ops.file_objection(
+                    c,
+                    clerk,
+                    received_on=day(10),
+                    text="Koperasi telah melaksanakan RAT tahun buku 2025; notulen terlampir.",
+                    document="Notulen RAT 2025",
+                    today=day(9),
+                )
+            elif name == "announced":
+                letter = warn(c, 70)
+                _receipt(letter, clerk, day(60), today, announced=True)
+            elif name == "pending":
+                ops.propose(
+                    c,
+                    "warn",
+                    inspector,
+                    reason="Tidak ada kegiatan usaha 2 tahun berturut-turut",
+                    evidence=evidence,
+                    today=day(2),
+                )
+            counts[name] = counts.get(name, 0) + 1
+    # Active cooperatives found inactive, then back: three by new evidence, one by objection.
+    for i, cid in enumerate(comeback):
+        c = coop(cid)
+        ops.record_dormancy(
+            c,
+            inspector,
+            reason="Pemeriksaan: RAT tidak diselenggarakan 3 tahun buku",
+            legal_ground=None,
+            evidence=evidence,
+            today=day(220),
+        )
+        if i < 3:
+            p = ops.propose(
+                c,
+                "reactivate",
+                inspector,
+                reason="RAT tahun buku 2025 telah diselenggarakan; usaha berjalan kembali",
+                evidence=[{"type": "document", "id": None, "label": "Notulen RAT 2025"}],
+                today=day(60),
+            )
+            ops.sign(p, head, today=day(58))
+        else:
+            letter = warn(c, 180)
+            _receipt(letter, clerk, day(175), today)
+            objection = ops.file_objection(
+                c,
+                clerk,
+                received_on=day(150),
+                text="Pengurus baru telah terbentuk dan RAT telah dilaksanakan.",
+                document="Akta perubahan pengurus",
+                today=day(150),
+            )
+            ops.decide_objection(
+                objection,
+                head,
+                accepted=True,
+                reasons="Bukti RAT dan kepengurusan baru sah.",
+                today=day(140),
+            )
+        counts["reactivated"] = counts.get("reactivated", 0) + 1
+    deadlines.sweep(today)
+    return counts
