@@ -100,7 +100,6 @@ class Audit(db.Model):
     verdict_kind: Mapped[str | None] = mapped_column(String(30))
     verdict_summary: Mapped[str | None] = mapped_column(Text)
     verdict_codes: Mapped[Any] = mapped_column(JSON, default=list)
-    history_event_id: Mapped[int | None] = mapped_column(Integer)
 
     cooperative: Mapped[Cooperative] = relationship(lazy="joined")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
