@@ -24,6 +24,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+# openpyxl warns about cells and features it does not support (data validation, bad date
+# serials ...); the reader reports what matters itself, so keep the logs quiet.
+warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+
 # Limits that keep a hostile or broken upload from exhausting the server.
 MAX_FILE_BYTES = 100 * 1024 * 1024  # the raw upload
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # all entries of an .xlsx together
@@ -32,6 +36,7 @@ MAX_OTHER_PART_BYTES = 20 * 1024 * 1024  # styles, workbook.xml ... (parsed in m
 MAX_ZIP_ENTRIES = 10_000
 MAX_ROWS = 300_000  # data rows (non-empty) after the header
 MAX_COLUMNS = 256
+EXCEL_MAX_ROW = 1_048_576  # a row number beyond this is a damaged (or hostile) sheet
 MAX_LINE_CHARS = 1_000_000  # one CSV line
 HEADER_SCAN_ROWS = 20
 MAX_SHEETS_SCANNED = 20
@@ -405,20 +410,48 @@ def _check_zip(data: bytes) -> None:
 def _load_workbook(data: bytes):
     import openpyxl  # imported lazily: CSV-only users never pay for it
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+    return openpyxl.load_workbook(
+        io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+    )
+
+
+def _sheet_rows(ws, max_row: int | None = None) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values) for the rows actually present in the sheet XML.
+
+    Uses openpyxl's sheet parser directly (openpyxl is pinned): ``iter_rows`` would fill every
+    gap with empty rows, so a hostile ``<row r="99999999">`` or a lying ``<dimension>`` would
+    cost minutes. Only the first MAX_COLUMNS columns are kept.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = ws.parent
+    with ws._get_source() as src:
+        parser = WorkSheetParser(
+            src,
+            ws._shared_strings,
+            data_only=wb.data_only,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
         )
-
-
-def _sheet_rows(ws, max_rows: int | None = None) -> Iterator[tuple[int, list[Any]]]:
-    ws.reset_dimensions()  # a lying <dimension> must not size every row
-    it = ws.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
-    if max_rows is not None:
-        it = itertools.islice(it, max_rows)
-    for number, values in enumerate(it, start=1):
-        yield number, list(values)
+        for number, cells in parser.parse():
+            if max_row is not None and number > max_row:
+                return
+            if not 1 <= number <= EXCEL_MAX_ROW:
+                raise ReadError(
+                    _("This .xlsx file is damaged or incomplete: save it again in Excel and retry.")
+                )
+            width = 0
+            for cell in cells:
+                column = cell["column"]
+                if column <= MAX_COLUMNS and cell["value"] is not None and column > width:
+                    width = column
+            values: list[Any] = [None] * width
+            for cell in cells:
+                column = cell["column"]
+                if 1 <= column <= width:
+                    values[column - 1] = cell["value"]
+            yield number, values
 
 
 def _open_xlsx(data: bytes, filename: str) -> Table:
@@ -436,7 +469,7 @@ def _open_xlsx(data: bytes, filename: str) -> Table:
         for ws in wb.worksheets[:MAX_SHEETS_SCANNED]:
             if not hasattr(ws, "iter_rows") or ws.__class__.__name__ != "ReadOnlyWorksheet":
                 continue  # chartsheets
-            head = list(_sheet_rows(ws, HEADER_SCAN_ROWS))
+            head = list(_sheet_rows(ws, max_row=HEADER_SCAN_ROWS))
             found = _find_header(head)
             if found is None or (best is not None and found[2] <= best[0]):
                 continue
