@@ -1,0 +1,86 @@
+"""Two heads sign the same proposal at the same moment, through real parallel requests."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from coop_audit.extensions import db
+from coop_audit.models import Cooperative, HistoryEvent
+from coop_audit.sanctions import operations as ops
+from tests.conftest import Auth, csrf_token_from
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+        reason="row locks need PostgreSQL (set TEST_DATABASE_URL)",
+    ),
+]
+
+
+def test_parallel_signoff_has_one_winner_and_one_clear_refusal(app, users, make_coop):
+    coop = make_coop(status="dormant")
+    proposal = ops.propose(
+        coop, "warn", users["inspector"], reason="Dorman", today=date(2026, 6, 1)
+    )
+    db.session.commit()
+    pid, coop_id = proposal.id, coop.id
+    full_names = {n: users[n].full_name for n in ("head", "head2")}
+    db.session.remove()
+
+    clients = {}
+    for name in ("head", "head2"):
+        client = app.test_client()
+        Auth(client).login(name)
+        token = csrf_token_from(client.get("/alur/persetujuan").get_data(as_text=True))
+        clients[name] = (client, token)
+
+    # The winner holds its row lock a moment inside the sign-off, so the other request
+    # really arrives while the first is still in its transaction.
+    entered = threading.Event()
+
+    def slow_hook(_proposal, _signer, _today):
+        entered.set()
+        time.sleep(0.5)
+
+    ops.SIGNOFF_HOOKS.append(slow_hook)
+    start = threading.Barrier(2)
+    pages: dict[str, str] = {}
+
+    def sign(name: str) -> None:
+        client, token = clients[name]
+        start.wait()
+        r = client.post(
+            f"/alur/usulan/{pid}/tandatangani?today=2026-06-01",
+            data={"csrf_token": token},
+            follow_redirects=True,
+        )
+        pages[name] = r.get_data(as_text=True)
+
+    threads = [threading.Thread(target=sign, args=(n,)) for n in clients]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        ops.SIGNOFF_HOOKS.remove(slow_hook)
+
+    assert entered.is_set()
+    winners = [n for n, html in pages.items() if "alert-success" in html]
+    losers = [n for n, html in pages.items() if "Sudah ditandatangani oleh" in html]
+    assert len(winners) == 1 and len(losers) == 1
+    winner_name = full_names[winners[0]]
+    assert winner_name in pages[losers[0]]
+    with app.app_context():
+        assert db.session.get(Cooperative, coop_id).status == "warned"
+        signed_rows = db.session.execute(
+            select(func.count()).select_from(HistoryEvent).where(HistoryEvent.kind == "signed")
+        ).scalar_one()
+        assert signed_rows == 1
