@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -216,6 +217,11 @@ def _check_unique(c: Checked, existing: Cooperative | None) -> None:
             )
 
 
+def _forget_kelompok_cache() -> None:
+    if has_app_context():
+        current_app.extensions.pop("kelompok_cache", None)
+
+
 def create_cooperative(
     values: dict[str, Any],
     actor: User | None,
@@ -231,6 +237,7 @@ def create_cooperative(
     coop = Cooperative(**v, name_key=name_key(v["name"]), status=status)
     db.session.add(coop)
     db.session.flush()
+    _forget_kelompok_cache()
     history.record(
         "created",
         cooperative_id=coop.id,
@@ -274,6 +281,8 @@ def update_cooperative(
     for k in changes:
         setattr(coop, k, checked.values[k])
     coop.name_key = name_key(coop.name)
+    if "kelompok" in changes:
+        _forget_kelompok_cache()
     try:
         db.session.flush()
     except StaleDataError as e:

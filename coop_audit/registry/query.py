@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 
 from ..models import JENIS, STATUSES, Cooperative
 
@@ -71,15 +71,7 @@ class RegisterFilter:
         c: list[Any] = []
         if self.q:
             needle = f"%{_like_escape(' '.join(self.q.lower().split()))}%"
-            raw = f"%{_like_escape(self.q.strip())}%"
-            c.append(
-                or_(
-                    Cooperative.name_key.like(needle, escape="\\"),
-                    Cooperative.bh_number.like(raw, escape="\\"),
-                    Cooperative.nik.like(raw, escape="\\"),
-                    func.lower(Cooperative.chair_name).like(needle, escape="\\"),
-                )
-            )
+            c.append(Cooperative.search_text.like(needle, escape="\\"))
         if self.status and self.status != "all":
             c.append(Cooperative.status == self.status)
         if self.kecamatan:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -33,21 +35,32 @@ def clusters() -> list[Cluster]:
     )
 
 
+def kelompok_values() -> list[str]:
+    """The groups in use, for the filter; a full scan, so cached per process for a minute."""
+    cache = current_app.extensions.setdefault("kelompok_cache", {})
+    now = time.monotonic()
+    if cache.get("at", -1e9) > now - 60:
+        return cache["values"]
+    values = [
+        k
+        for (k,) in db.session.execute(
+            select(Cooperative.kelompok)
+            .where(Cooperative.kelompok.is_not(None))
+            .distinct()
+            .order_by(Cooperative.kelompok)
+        )
+    ]
+    cache.update(at=now, values=values)
+    return values
+
+
 def filter_choices() -> dict:
     reg = regions()
     return {
         "kecamatan": list(reg.kecamatan.values()),
         "villages": list(reg.villages.values()),
         "clusters": clusters(),
-        "kelompok": [
-            k
-            for (k,) in db.session.execute(
-                select(Cooperative.kelompok)
-                .where(Cooperative.kelompok.is_not(None))
-                .distinct()
-                .order_by(Cooperative.kelompok)
-            )
-        ],
+        "kelompok": kelompok_values(),
     }
 
 
