@@ -12,7 +12,7 @@
   var statusLine = document.getElementById("map-status");
   var fmt = function (n) { return Number(n).toLocaleString(document.documentElement.lang === "en" ? "en-US" : "id-ID"); };
 
-  var map = L.map(el, { minZoom: 8, maxZoom: 19 }).setView([-7.62, 111.0], 11);
+  var map = L.map(el, { minZoom: 8, maxZoom: 19, zoomSnap: 0.5 }).setView([-7.62, 111.0], 11);
   var tiles = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
     maxZoom: 19, attribution: "&copy; OpenStreetMap"
   }).addTo(map);
@@ -111,7 +111,7 @@
     if (complete) return;
     var b = map.getBounds();
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
-    var url = ds.dataUrl + "?" + (ds.query ? ds.query + "&" : "") + "z=" + map.getZoom() + "&bbox=" + bbox;
+    var url = ds.dataUrl + "?" + (ds.query ? ds.query + "&" : "") + "z=" + Math.round(map.getZoom()) + "&bbox=" + bbox;
     var mine = ++seq;
     statusLine.textContent = ds.lLoading;
     fetch(url, { credentials: "same-origin" })
