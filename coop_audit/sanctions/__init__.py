@@ -34,4 +34,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def workflow_helpers():
-        return {"workflow_panel": views.coop_panel, "workflow_counts": views.dashboard_counts}
+        return {
+            "workflow_panel": views.coop_panel,
+            "workflow_counts": views.dashboard_counts,
+            "workflow_today_args": views.today_args,
+        }

@@ -58,6 +58,13 @@ def today() -> date:
     return local_today()
 
 
+def today_args() -> dict[str, str]:
+    """Carry a test's ?today= into the forms of a page (TESTING only)."""
+    if current_app.testing and request.values.get("today"):
+        return {"today": today().isoformat()}
+    return {}
+
+
 def _message(err: Exception) -> str:
     return str(getattr(err, "message", err))
 
