@@ -54,7 +54,7 @@ def enqueue(job: BatchJob) -> None:
 def run_batch_job(job_id: int) -> None:
     """Run one batch job in its own transaction(s); never raises for a failed merge."""
     job = db.session.execute(
-        select(BatchJob).where(BatchJob.id == job_id).with_for_update()
+        select(BatchJob).where(BatchJob.id == job_id).with_for_update(of=BatchJob)
     ).scalar_one_or_none()
     if job is None or job.status not in ("queued",):
         db.session.rollback()
