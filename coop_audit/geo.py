@@ -111,7 +111,8 @@ class Regions:
         return [v for v in self.villages.values() if v.kecamatan_kode == kecamatan_kode]
 
     def in_regency(self, lat: float, lng: float) -> bool:
-        return self.regency.contains(lat, lng)
+        # The regency outline is coarse (68 points): a point inside any village polygon counts.
+        return self.regency.contains(lat, lng) or self.village_at(lat, lng) is not None
 
     def kecamatan_at(self, lat: float, lng: float) -> Area | None:
         return next((k for k in self.kecamatan.values() if k.contains(lat, lng)), None)
