@@ -253,7 +253,7 @@ def submit(client, audit_id, answers=DORMANT_ANSWERS, **files):
     token = form_token(client, audit_id)
     data = {"csrf_token": token, "action": "submit", **answers}
     data.update(files)
-    return client.post(f"/audit/{audit_id}/ubah", data=data, content_type="multipart/form-data")
+    return post_multipart(client, f"/audit/{audit_id}/ubah", data)
 
 
 def test_dormancy_evidence_moves_an_active_cooperative_to_dormant_and_its_page_explains_why(
@@ -261,7 +261,7 @@ def test_dormancy_evidence_moves_an_active_cooperative_to_dormant_and_its_page_e
 ):
     coop = make_coop(last_rat_year=2019)
     audit_id = start(client, coop)
-    resp = submit(client, audit_id, photos=[(io.BytesIO(jpeg()), "kantor.jpg")])
+    resp = submit(client, audit_id, photos=[(jpeg(), "kantor.jpg")])
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     db.session.expire_all()
     coop = db.session.get(Cooperative, coop.id)
@@ -285,6 +285,7 @@ def test_dormancy_evidence_moves_an_active_cooperative_to_dormant_and_its_page_e
     assert 'data-code="no_rat"' in html and 'data-code="not_found"' in html
     assert "Permenkop 9/2018" in html
     assert f"/audit/{audit_id}" in html
+    assert db.session.execute(select(func.count()).select_from(AuditFile)).scalar_one() == 1
 
 
 def test_a_submission_missing_required_answers_is_refused_naming_the_fields(
@@ -321,14 +322,10 @@ def test_nobody_can_edit_a_submitted_audit(app, client, auth, users, make_coop):
             headers={"X-CSRFToken": token},
         )
         assert resp.status_code == 409
-        resp = client.post(
+        resp = post_multipart(
+            client,
             f"/audit/{audit_id}/ubah",
-            data={
-                "csrf_token": token,
-                "action": "upload",
-                "photos": [(io.BytesIO(jpeg()), "a.jpg")],
-            },
-            content_type="multipart/form-data",
+            {"csrf_token": token, "action": "upload", "photos": [(jpeg(), "a.jpg")]},
         )
         assert resp.status_code == 409
     db.session.expire_all()
@@ -443,7 +440,7 @@ def test_the_berita_acara_is_a_one_page_pdf_with_the_photos(client, inspector, m
 
     coop = make_coop(name="Koperasi Sumber Rejeki", last_rat_year=2019)
     audit_id = start(client, coop)
-    submit(client, audit_id, photos=[(io.BytesIO(jpeg()), "kantor.jpg")])
+    submit(client, audit_id, photos=[(jpeg(), "kantor.jpg")])
     resp = client.get(f"/audit/{audit_id}/berita-acara.pdf")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(resp.data))
