@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 from ..workflow import MOVES, Status
 
-NODE_W, NODE_H, GAP, TOP = 150, 44, 70, 120
+NODE_W, NODE_H, GAP, TOP = 150, 44, 130, 40
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,9 @@ def svg(current: str | None = None, *, translate: bool = True) -> str:
     height = TOP + NODE_H + 40 + 45 * max((_index(e.src) - _index(e.dest) for e in back), default=0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="workflow-diagram" role="img" aria-labelledby="wf-title">',
+        f'class="workflow-diagram" width="100%" '
+        f'style="min-width:600px;max-width:{width}px;height:auto" '
+        'role="img" aria-labelledby="wf-title">',
         '<title id="wf-title">Workflow</title>',
         "<defs>"
         '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
