@@ -507,14 +507,23 @@ def amend(audit_id: int):
 
 
 @bp.route("/berkas/<int:file_id>")
-@bp.route("/berkas/<int:file_id>/<any(kecil):variant>")
 @role_required(*ALL_ROLES)
-def file(file_id: int, variant: str | None = None):
+def file(file_id: int):
     """Evidence files, to logged-in users only; paths come from the database, never the URL."""
+    return _send(file_id, thumbnail=False)
+
+
+@bp.route("/berkas/<int:file_id>/kecil")
+@role_required(*ALL_ROLES)
+def thumb(file_id: int):
+    return _send(file_id, thumbnail=True)
+
+
+def _send(file_id: int, *, thumbnail: bool):
     f = db.session.get(AuditFile, file_id) or abort(404)
     if f.audit.state == "draft" and not operations.can_record(current_user):
         abort(404)
-    name = f.thumb_name if variant == "kecil" else f.stored_name
+    name = f.thumb_name if thumbnail else f.stored_name
     if not name:
         abort(404)
     try:
@@ -525,7 +534,7 @@ def file(file_id: int, variant: str | None = None):
         abort(404)
     resp = send_file(
         path,
-        mimetype="image/jpeg" if variant == "kecil" else f.mime,
+        mimetype="image/jpeg" if thumbnail else f.mime,
         download_name=f.display_name,
         as_attachment=request.args.get("unduh") == "1",
         max_age=0,
