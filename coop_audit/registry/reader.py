@@ -418,40 +418,191 @@ def _load_workbook(data: bytes):
 def _sheet_rows(ws, max_row: int | None = None) -> Iterator[tuple[int, list[Any]]]:
     """(row number, values) for the rows actually present in the sheet XML.
 
-    Uses openpyxl's sheet parser directly (openpyxl is pinned): ``iter_rows`` would fill every
-    gap with empty rows, so a hostile ``<row r="99999999">`` or a lying ``<dimension>`` would
-    cost minutes. Only the first MAX_COLUMNS columns are kept.
+    A streaming expat parser of ``<sheetData>`` (openpyxl's own sheet parser builds an element
+    tree per cell and reads about 2,000 rows a second; this reads several times faster). Only
+    present rows are produced: a hostile ``<row r="99999999">`` or a lying ``<dimension>`` costs
+    nothing. Only the first MAX_COLUMNS columns are kept. Values follow openpyxl's reading with
+    ``data_only=True`` (cached formula results, shared and inline strings, date styles).
     """
-    from openpyxl.worksheet._reader import WorkSheetParser
-
     wb = ws.parent
     with ws._get_source() as src:
-        parser = WorkSheetParser(
-            src,
+        yield from _SheetParser(
             ws._shared_strings,
-            data_only=wb.data_only,
             epoch=wb.epoch,
             date_formats=wb._date_formats,
             timedelta_formats=wb._timedelta_formats,
-        )
-        for number, cells in parser.parse():
-            if max_row is not None and number > max_row:
+        ).rows(src, max_row)
+
+
+def _damaged() -> ReadError:
+    return ReadError(
+        _("This .xlsx file is damaged or incomplete: save it again in Excel and retry.")
+    )
+
+
+_COLUMN_LETTERS = re.compile(r"^\$?([A-Za-z]{1,3})\$?\d*$")
+_COLUMN_CACHE: dict[str, int] = {}
+
+
+def _column_index(ref: str) -> int:
+    """1-based column of a cell reference such as "B5" (cached: sheets repeat columns)."""
+    letters = ref.rstrip("0123456789")
+    index = _COLUMN_CACHE.get(letters)
+    if index is not None:
+        return index
+    m = _COLUMN_LETTERS.match(ref)
+    if m is None:
+        raise ValueError(ref)
+    index = 0
+    for ch in m[1].upper():
+        index = index * 26 + ord(ch) - 64
+    if len(_COLUMN_CACHE) < 20_000:
+        _COLUMN_CACHE[letters] = index
+    return index
+
+
+class _SheetParser:
+    """Callbacks for pyexpat over one worksheet part; rows are collected per fed chunk."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, shared_strings, *, epoch, date_formats, timedelta_formats) -> None:
+        self.shared = shared_strings
+        self.epoch = epoch
+        self.date_formats = date_formats
+        self.timedelta_formats = timedelta_formats
+        self.out: list[tuple[int, list[Any]]] = []
+        self.row_number = 0
+        self.cells: list[tuple[int, Any]] = []
+        self.col = 0
+        self.ctype = "n"
+        self.style = 0
+        self.text: list[str] | None = None  # collecting character data
+        self.value_parts: list[str] = []
+        self.inline_parts: list[str] = []
+        self.has_value = False
+        self.in_is = self.in_phonetic = False
+
+    def rows(self, src, max_row: int | None) -> Iterator[tuple[int, list[Any]]]:
+        import pyexpat
+
+        parser = pyexpat.ParserCreate(namespace_separator=" ")
+        parser.buffer_text = True
+        parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartDoctypeDeclHandler = self._refuse
+        parser.EntityDeclHandler = self._refuse
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._chars
+        while True:
+            chunk = src.read(self.CHUNK)
+            failure: Exception | None = None
+            try:
+                parser.Parse(chunk, not chunk)
+            except (pyexpat.ExpatError, ValueError, IndexError, TypeError, OverflowError) as exc:
+                failure = exc
+            out, self.out = self.out, []
+            for item in out:  # the rows complete before a failure still come first
+                if max_row is not None and item[0] > max_row:
+                    return
+                if not 1 <= item[0] <= EXCEL_MAX_ROW:
+                    raise _damaged()
+                yield item
+            if failure is not None:
+                raise _damaged() from failure
+            if not chunk:
                 return
-            if not 1 <= number <= EXCEL_MAX_ROW:
-                raise ReadError(
-                    _("This .xlsx file is damaged or incomplete: save it again in Excel and retry.")
-                )
-            width = 0
-            for cell in cells:
-                column = cell["column"]
-                if column <= MAX_COLUMNS and cell["value"] is not None and column > width:
-                    width = column
+
+    @staticmethod
+    def _refuse(*_args: Any) -> None:
+        raise ValueError("DTDs and entities are not allowed in a worksheet")
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        tag = name.rpartition(" ")[2]
+        if tag == "c":
+            ref = attrs.get("r")
+            self.col = _column_index(ref) if ref else self.col + 1
+            self.ctype = attrs.get("t", "n")
+            style = attrs.get("s")
+            self.style = int(style) if style else 0
+            self.value_parts = []
+            self.inline_parts = []
+            self.has_value = False
+        elif tag == "v":
+            self.has_value = True
+            self.text = self.value_parts
+        elif tag == "t":
+            if self.in_is and not self.in_phonetic:
+                self.text = self.inline_parts
+        elif tag == "is":
+            self.in_is = True
+            self.has_value = True
+        elif tag == "rPh":
+            self.in_phonetic = True
+        elif tag == "row":
+            ref = attrs.get("r")
+            if ref:
+                number = float(ref)
+                if not number.is_integer():
+                    raise ValueError(ref)
+                self.row_number = int(number)
+            else:
+                self.row_number += 1
+            self.cells = []
+            self.col = 0
+
+    def _chars(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+    def _end(self, name: str) -> None:
+        tag = name.rpartition(" ")[2]
+        if tag in ("v", "t"):
+            self.text = None
+        elif tag == "c":
+            if self.col <= MAX_COLUMNS and self.has_value:
+                value = self._value()
+                if value is not None:
+                    self.cells.append((self.col, value))
+        elif tag == "is":
+            self.in_is = False
+        elif tag == "rPh":
+            self.in_phonetic = False
+        elif tag == "row":
+            width = max((c for c, _v in self.cells), default=0)
             values: list[Any] = [None] * width
-            for cell in cells:
-                column = cell["column"]
-                if 1 <= column <= width:
-                    values[column - 1] = cell["value"]
-            yield number, values
+            for column, value in self.cells:
+                values[column - 1] = value
+            self.out.append((self.row_number, values))
+
+    def _value(self) -> Any:
+        kind = self.ctype
+        if kind == "inlineStr":
+            return "".join(self.inline_parts) or None
+        text = "".join(self.value_parts)
+        if not text:
+            return None
+        if kind == "n":
+            value: Any = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+            if self.style in self.date_formats:
+                from openpyxl.utils.datetime import from_excel
+
+                try:
+                    return from_excel(
+                        value, self.epoch, timedelta=self.style in self.timedelta_formats
+                    )
+                except (OverflowError, ValueError):
+                    return "#VALUE!"
+            return value
+        if kind == "s":
+            return self.shared[int(text)]
+        if kind == "b":
+            return bool(int(text))
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return from_ISO8601(text)
+        return text  # "str" (a formula's text result), "e" (an error such as #N/A)
 
 
 def _open_xlsx(data: bytes, filename: str) -> Table:
