@@ -1,4 +1,4 @@
-"""Read-side queries for the map, the summaries and the shortlist; all filter through RegisterFilter.
+"""Read-side queries for the map, the summaries and the shortlist, all through RegisterFilter.
 
 The map's data endpoint must answer quickly at national scale (200,000 cooperatives): below a
 zoom level, or when the visible area holds too many points, it aggregates in SQL by kecamatan or
@@ -46,7 +46,7 @@ def clusters() -> list[Cluster]:
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """"west,south,east,north" -> floats; anything malformed means "no box"."""
+    """ "west,south,east,north" -> floats; anything malformed means "no box"."""
     if not text:
         return None
     try:
@@ -67,8 +67,23 @@ def counts(flt: RegisterFilter) -> tuple[int, int]:
 
 
 def map_data(flt: RegisterFilter, zoom: int, bbox: tuple[float, float, float, float] | None):
-    """Compact JSON for the map: points when few enough, else per-area aggregates."""
-    total, located = counts(flt)
+    """Compact JSON for the map: points when few enough, else per-area aggregates.
+
+    One grouped scan (by village and cluster) yields the totals and both aggregate levels;
+    points are read only when few enough of them will be sent.
+    """
+    groups = db.session.execute(
+        select(
+            Cooperative.desa_kode,
+            Cooperative.cluster_id,
+            func.count(),
+            func.count(Cooperative.lat),
+        )
+        .where(*flt.conditions())
+        .group_by(Cooperative.desa_kode, Cooperative.cluster_id)
+    ).all()
+    total = sum(g[2] for g in groups)
+    located = sum(g[3] for g in groups)
     base = [*flt.conditions(), Cooperative.lat.is_not(None), Cooperative.lng.is_not(None)]
     boxed = list(base)
     if bbox is not None:
@@ -107,15 +122,13 @@ def map_data(flt: RegisterFilter, zoom: int, bbox: tuple[float, float, float, fl
         ]
         return out
     level = "desa" if zoom >= VILLAGE_ZOOM else "kecamatan"
-    col = Cooperative.desa_kode if level == "desa" else Cooperative.kecamatan_kode
     reg = regions()
     areas = reg.villages if level == "desa" else reg.kecamatan
     agg: dict[str, dict[str, Any]] = {}
-    for kode, cluster_id, n in db.session.execute(
-        select(col, Cooperative.cluster_id, func.count()).where(*base).group_by(
-            col, Cooperative.cluster_id
-        )
-    ):
+    for desa_kode, cluster_id, _n, n_located in groups:
+        if not n_located:
+            continue
+        kode = desa_kode if level == "desa" else desa_kode.rsplit(".", 1)[0]
         a = agg.get(kode)
         if a is None:
             area = areas.get(kode)
@@ -123,8 +136,9 @@ def map_data(flt: RegisterFilter, zoom: int, bbox: tuple[float, float, float, fl
                 continue
             a = agg[kode] = {"k": kode, "name": area.nama, "lat": area.lat, "lng": area.lng}
             a["n"], a["m"] = 0, {}
-        a["n"] += n
-        a["m"][str(cluster_id or 0)] = n
+        a["n"] += n_located
+        key = str(cluster_id or 0)
+        a["m"][key] = a["m"].get(key, 0) + n_located
     out["mode"] = level
     out["a"] = list(agg.values())
     return out
