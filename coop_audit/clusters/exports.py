@@ -1,4 +1,4 @@
-"""Exports for other tools: GeoJSON, KML 2.2 (Google Earth / My Maps), XLSX, and the PDF Lampiran."""
+"""Exports for other tools: GeoJSON, KML 2.2 (Google Earth, My Maps), XLSX and the PDF Lampiran."""
 
 from __future__ import annotations
 
@@ -429,4 +429,3 @@ def export_title(flt: RegisterFilter, today: date) -> str:
 
 def cluster_by_code(code: str) -> Cluster | None:
     return db.session.execute(select(Cluster).where(Cluster.code == code)).scalar_one_or_none()
-

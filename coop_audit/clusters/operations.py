@@ -141,8 +141,10 @@ def delete_cluster(cluster: Cluster, actor: User | None) -> None:
     if saved:
         raise ClusterError(
             "cluster",
-            _("%(name)s has saved shortlists and cannot be deleted; deactivate it instead.",
-              name=cluster.name),
+            _(
+                "%(name)s has saved shortlists and cannot be deleted; deactivate it instead.",
+                name=cluster.name,
+            ),
         )
     history.record(
         "cluster_taxonomy_changed",

@@ -291,7 +291,9 @@ def result_text(r: dict[str, Any] | CriterionResult) -> str:
     if code == "shu_positive":
         if outcome == NOT_APPLICABLE:
             return _("SHU not recorded")
-        return _("positive SHU at the last audit") if met else _("SHU not positive at the last audit")
+        return (
+            _("positive SHU at the last audit") if met else _("SHU not positive at the last audit")
+        )
     if code == "health":
         if outcome == NOT_APPLICABLE:
             return _("not rated (only counts when rated)")

@@ -109,8 +109,12 @@ def map_popup(coop_id: int):
             "rtrw": f"RT {c.rt or '—'} / RW {c.rw or '—'}",
             "url": url_for("registry.detail", coop_id=c.id),
             "gmaps": exports.GMAPS.format(lat=c.lat, lng=c.lng) if c.has_location else "",
-            "outside": _("The point lies outside %(village)s: please check the coordinates.",
-                         village=c.desa.nama) if outside else "",
+            "outside": _(
+                "The point lies outside %(village)s: please check the coordinates.",
+                village=c.desa.nama,
+            )
+            if outside
+            else "",
             "labels": {"open": _("Open the cooperative's page"), "gmaps": _("Open in Google Maps")},
         }
     )
@@ -201,9 +205,7 @@ def taxonomy():
         flash(_("Nothing was saved: please correct the fields marked in red."), "danger")
     usage = dict(
         db.session.execute(
-            select(Cooperative.cluster_id, func.count()).group_by(
-                Cooperative.cluster_id
-            )
+            select(Cooperative.cluster_id, func.count()).group_by(Cooperative.cluster_id)
         ).all()
     )
     return render_template(
@@ -369,7 +371,10 @@ def override():
         abort(404)
     back = url_for("clusters.shortlist", cluster=coop.cluster_id or "")
     if not form.validate_on_submit():
-        msgs = [f"{getattr(form, k).label.text}: {' '.join(map(str, v))}" for k, v in form.errors.items()]
+        msgs = [
+            f"{getattr(form, k).label.text}: {' '.join(map(str, v))}"
+            for k, v in form.errors.items()
+        ]
         flash(_("Nothing was saved: %(why)s", why="; ".join(msgs)), "danger")
         return redirect(back)
     try:
@@ -442,7 +447,9 @@ def saved_xlsx(shortlist_id: int):
 @role_required(*operations.SHORTLISTERS)
 def saved_pdf(shortlist_id: int):
     snap = db.session.get(Shortlist, shortlist_id) or abort(404)
-    return _download(exports.shortlist_pdf(snap), f"lampiran-usulan-{snap.id}.pdf", "application/pdf")
+    return _download(
+        exports.shortlist_pdf(snap), f"lampiran-usulan-{snap.id}.pdf", "application/pdf"
+    )
 
 
 @bp.route("/pengaturan-usulan", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""The cluster map in headless Chromium, with the tile servers blocked (an office without internet)."""
+"""The cluster map in headless Chromium with the tile servers blocked (an office offline)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,9 @@ def _login(page, base: str) -> None:
 
 def _markers_for(page) -> tuple[int, int, int]:
     """(markers drawn, cooperatives without location, count shown) once the map settled."""
-    page.wait_for_function("() => Number(document.getElementById('cluster-map').dataset.loaded) > 0")
+    page.wait_for_function(
+        "() => Number(document.getElementById('cluster-map').dataset.loaded) > 0"
+    )
     expected = int(page.get_attribute("#map-markers", "data-markers"))
     page.wait_for_function(f"() => ({RENDERED})() === {expected}", timeout=10000)
     without = int(page.get_attribute("#without-location", "data-count"))
@@ -101,7 +103,9 @@ def _register_count(page) -> int:
     return int(page.get_attribute("#result-count", "data-count"))
 
 
-def test_map_markers_match_the_register_for_a_filter_offline(app, users, map_live_server, map_browser):
+def test_map_markers_match_the_register_for_a_filter_offline(
+    app, users, map_live_server, map_browser
+):
     demo.seed(300, 120, with_users=False)
     db.session.commit()
     blocked: list[str] = []
@@ -121,7 +125,9 @@ def test_map_markers_match_the_register_for_a_filter_offline(app, users, map_liv
 
     # Change a filter on the map page: the count changes and still matches the register.
     page.goto(f"{base}/klaster/peta")
-    page.wait_for_function("() => Number(document.getElementById('cluster-map').dataset.loaded) > 0")
+    page.wait_for_function(
+        "() => Number(document.getElementById('cluster-map').dataset.loaded) > 0"
+    )
     page.select_option("#status", "all")
     page.wait_for_url(lambda u: "status=all" in u)
     markers_all, without_all, shown_all = _markers_for(page)

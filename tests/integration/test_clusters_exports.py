@@ -31,9 +31,12 @@ def test_kml_has_a_folder_per_cluster_holding_every_active_located_cooperative(s
     styles = {s.get("id"): s for s in doc.findall("k:Style", NS)}
     folders = {f.findtext("k:name", namespaces=NS): f for f in doc.findall("k:Folder", NS)}
 
-    active = db.session.execute(
-        select(Cooperative).where(Cooperative.status == "active")
-    ).unique().scalars().all()
+    active = (
+        db.session.execute(select(Cooperative).where(Cooperative.status == "active"))
+        .unique()
+        .scalars()
+        .all()
+    )
     located = [c for c in active if c.has_location]
     assert skipped == len(active) - len(located)
     placemarks = doc.findall(".//k:Placemark", NS)
@@ -54,8 +57,13 @@ def test_kml_has_a_folder_per_cluster_holding_every_active_located_cooperative(s
 
 def test_kml_escapes_names_and_descriptions(app, make_coop):
     cl = db.session.execute(select(Cluster).where(Cluster.code == "kerajinan")).scalar_one()
-    make_coop(name='KSU "A & B" <script>x</script>', lat=-7.6, lng=111.0, cluster_id=cl.id,
-              products="Batik & <b>tenun</b>")
+    make_coop(
+        name='KSU "A & B" <script>x</script>',
+        lat=-7.6,
+        lng=111.0,
+        cluster_id=cl.id,
+        products="Batik & <b>tenun</b>",
+    )
     rows, _ = exports.export_rows(RegisterFilter.from_args({"status": "active"}))
     data = exports.to_kml(rows, "Uji & <coba>")
     assert b"<script>" not in data
@@ -86,7 +94,9 @@ def test_cli_exports_kml_filtered_by_kecamatan_name(seeded, runner, tmp_path):
     assert result.exit_code == 0, result.output
     root = ET.parse(out).getroot()
     n = len(root.findall(".//k:Placemark", NS))
-    flt = RegisterFilter.from_args({"status": "active", "kecamatan": "33.13.11", "location": "with"})
+    flt = RegisterFilter.from_args(
+        {"status": "active", "kecamatan": "33.13.11", "location": "with"}
+    )
     assert n == db.session.execute(flt.count_select()).scalar_one() > 0
     assert f"Wrote {n} cooperatives" in result.output
 

@@ -23,14 +23,10 @@ def cluster(code: str) -> Cluster:
 
 
 def events(kind: str) -> list[HistoryEvent]:
-    return list(
-        db.session.execute(select(HistoryEvent).where(HistoryEvent.kind == kind)).scalars()
-    )
+    return list(db.session.execute(select(HistoryEvent).where(HistoryEvent.kind == kind)).scalars())
 
 
-def test_bulk_assignment_changes_only_the_filtered_list_with_one_history_row_each(
-    users, make_coop
-):
+def test_bulk_assignment_changes_only_the_filtered_list_with_one_history_row_each(users, make_coop):
     jaten = [make_coop(desa_kode="33.13.11.2001") for _ in range(3)]
     other = make_coop(desa_kode="33.13.01.2001")
     target = cluster("kuliner")
@@ -96,8 +92,7 @@ def test_taxonomy_is_admin_only_and_validates_input(users):
 
 def test_move_swaps_the_display_order(users):
     ordered = lambda: [  # noqa: E731
-        c.code
-        for c in db.session.execute(select(Cluster).order_by(Cluster.sort_order)).scalars()
+        c.code for c in db.session.execute(select(Cluster).order_by(Cluster.sort_order)).scalars()
     ]
     before = ordered()
     ops.move_cluster(cluster(before[1]), "up", users["admin"])
@@ -160,7 +155,10 @@ def test_saved_shortlist_keeps_the_day_and_the_reasons(users, make_coop):
     db.session.commit()
     snap = db.session.get(Shortlist, snap.id)
     assert snap.taken_on == TODAY
-    assert [(e.name, e.rank, e.qualifies) for e in snap.entries] == [("A", 1, True), ("B", 2, False)]
+    assert [(e.name, e.rank, e.qualifies) for e in snap.entries] == [
+        ("A", 1, True),
+        ("B", 2, False),
+    ]
     assert snap.entries[1].rank_reason["failed"] == ["active"]
     assert {b["code"] for b in snap.entries[0].breakdown} == set(ops.sl.CRITERIA)
     assert events("shortlist_saved")[0].data["qualified"] == 1

@@ -1,4 +1,4 @@
-"""The capital-support scoring: every rank has a stated reason; criteria settings change the list."""
+"""Capital-support scoring: every rank has a stated reason; criteria settings change the list."""
 
 from __future__ import annotations
 

@@ -64,9 +64,14 @@ def test_map_data_aggregates_when_there_are_too_many_points(seeded, client, auth
     village = client.get("/klaster/peta/data?z=12").get_json()
     assert village["mode"] == "desa" and sum(a["n"] for a in village["a"]) == low["located"]
     # Zoomed into a small box: few enough points there, so they are sent (clipped).
-    coop = db.session.execute(
-        select(Cooperative).where(Cooperative.status == "active", Cooperative.lat.is_not(None))
-    ).unique().scalars().first()
+    coop = (
+        db.session.execute(
+            select(Cooperative).where(Cooperative.status == "active", Cooperative.lat.is_not(None))
+        )
+        .unique()
+        .scalars()
+        .first()
+    )
     box = f"{coop.lng - 0.002},{coop.lat - 0.002},{coop.lng + 0.002},{coop.lat + 0.002}"
     near = client.get(f"/klaster/peta/data?z=16&bbox={box}").get_json()
     assert near["mode"] == "points" and near["clipped"] is True
@@ -116,15 +121,21 @@ def test_bulk_assign_from_the_register_filter(seeded, client, auth):
     assert "Choose the cluster" in bad.get_data(as_text=True) or bad.status_code == 200
     resp = client.post(url, data={"csrf_token": csrf_token_from(page), "cluster": str(target.id)})
     assert resp.status_code == 302
-    rows = db.session.execute(
-        select(Cooperative.cluster_id).where(
-            Cooperative.kecamatan_kode == "33.13.11", Cooperative.status == "dormant"
+    rows = (
+        db.session.execute(
+            select(Cooperative.cluster_id).where(
+                Cooperative.kecamatan_kode == "33.13.11", Cooperative.status == "dormant"
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert len(rows) == n and set(rows) == {target.id}
-    assigned = db.session.execute(
-        select(HistoryEvent).where(HistoryEvent.kind == "cluster_assigned")
-    ).scalars().all()
+    assigned = (
+        db.session.execute(select(HistoryEvent).where(HistoryEvent.kind == "cluster_assigned"))
+        .scalars()
+        .all()
+    )
     assert 0 < len(assigned) <= n
 
 
@@ -157,7 +168,12 @@ def test_adding_a_cluster_with_a_bad_colour_names_the_field(app, users, client, 
     page = client.get("/klaster/taksonomi").get_data(as_text=True)
     resp = client.post(
         "/klaster/taksonomi",
-        data={"csrf_token": csrf_token_from(page), "code": "batik", "name": "Batik", "color": "merah"},
+        data={
+            "csrf_token": csrf_token_from(page),
+            "code": "batik",
+            "name": "Batik",
+            "color": "merah",
+        },
     )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "is-invalid" in html
@@ -203,14 +219,21 @@ def test_shortlist_page_explains_each_rank_and_exports_a_lampiran(seeded, client
 
 def test_override_without_reason_is_refused_with_a_message(seeded, client, auth):
     auth.login("inspector")
-    coop = db.session.execute(
-        select(Cooperative).where(Cooperative.cluster_id.is_not(None))
-    ).unique().scalars().first()
+    coop = (
+        db.session.execute(select(Cooperative).where(Cooperative.cluster_id.is_not(None)))
+        .unique()
+        .scalars()
+        .first()
+    )
     page = client.get(f"/klaster/usulan?cluster={coop.cluster_id}").get_data(as_text=True)
     resp = client.post(
         "/klaster/usulan/keputusan",
-        data={"csrf_token": csrf_token_from(page), "cooperative_id": coop.id, "action": "pin",
-              "reason": ""},
+        data={
+            "csrf_token": csrf_token_from(page),
+            "cooperative_id": coop.id,
+            "action": "pin",
+            "reason": "",
+        },
         follow_redirects=True,
     )
     html = resp.get_data(as_text=True)
@@ -224,8 +247,15 @@ def test_criteria_settings_page_rejects_a_bad_weight_and_saves_a_good_one(app, u
     auth.login("admin")
     page = client.get("/klaster/pengaturan-usulan").get_data(as_text=True)
     form = {"csrf_token": csrf_token_from(page)}
-    for code in ("active", "rat", "legal_entity", "office_found", "shu_positive", "health",
-                 "coordinates"):
+    for code in (
+        "active",
+        "rat",
+        "legal_entity",
+        "office_found",
+        "shu_positive",
+        "health",
+        "coordinates",
+    ):
         form[f"{code}_enabled"] = "y"
         form[f"{code}_weight"] = "2"
     bad = client.post("/klaster/pengaturan-usulan", data={**form, "rat_weight": "11"})
