@@ -450,3 +450,12 @@ def test_the_berita_acara_is_a_one_page_pdf_with_the_photos(client, inspector, m
     assert "Koperasi Sumber Rejeki" in text
     assert "kantor.jpg" in text
     assert reader.pages[0].images  # the photo is embedded
+
+
+def test_the_audit_page_shows_unknown_answers_as_unknown_not_as_no(client, inspector, make_coop):
+    coop = make_coop(last_rat_year=2019)
+    audit_id = start(client, coop)
+    submit(client, audit_id)
+    html = client.get(f"/audit/{audit_id}").get_data(as_text=True)
+    row = re.search(r'<tr data-fy="\d+">.*?</tr>', html).group(0)
+    assert "notulen" not in row and "hadir" not in row
