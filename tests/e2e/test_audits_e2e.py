@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,51 +13,38 @@ from coop_audit.extensions import db
 from coop_audit.models import Cooperative
 from coop_audit.models.audits import Audit, AuditFile
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = os.environ.get("AUDIT_SCREENSHOTS")  # a directory: keep screenshots to look at
 
 
-@pytest.fixture
-def audit_live_server(app):
-    """Our own live server (tests/e2e/conftest.py had none when this was written)."""
-    from werkzeug.serving import make_server
+def _seed(app) -> int:
+    from datetime import date
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
+    from coop_audit.registry.operations import create_cooperative
+    from coop_audit.users.operations import create_user
 
-
-@pytest.fixture
-def phone_page():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium not installed")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.on("dialog", lambda d: d.accept())
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    with app.app_context():
+        create_user("inspector", "Test Inspector", "inspector", PASSWORD)
+        coop = create_cooperative(
+            {
+                "name": "Koperasi Mati Suri",
+                "jenis": "simpan_pinjam",
+                "bentuk": "primer",
+                "bh_number": "1/BH/XIV/I/2010",
+                "bh_date": date(2010, 1, 15),
+                "desa_kode": "33.13.11.2001",
+                "kecamatan_kode": "33.13.11",
+                "member_count": 50,
+                "last_rat_year": 2019,
+            },
+            None,
+            source="test",
+        )
+        db.session.commit()
+        return coop.id
 
 
 def _photo(tmp_path: Path) -> Path:
@@ -70,17 +56,16 @@ def _photo(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize("viewport", [(360, 740)], indirect=True)
 def test_a_phone_audit_with_a_photo_moves_an_active_cooperative_to_dormant_and_explains_why(
-    app, users, make_coop, audit_live_server, phone_page, tmp_path
+    live_server, browser_page, tmp_path
 ):
-    coop = make_coop(name="Koperasi Mati Suri", last_rat_year=2019)
-    page = phone_page
-    base = audit_live_server
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", "inspector")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{base}/koperasi/{coop.id}")
+    app = live_server.app
+    coop_id = _seed(app)
+    page = browser_page
+    page.on("dialog", lambda d: d.accept())
+    login(page, live_server, "inspector")
+    page.goto(live_server.at(f"/koperasi/{coop_id}"))
     page.click("#new-audit")
     page.wait_for_selector("#audit-form")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
@@ -96,8 +81,8 @@ def test_a_phone_audit_with_a_photo_moves_an_active_cooperative_to_dormant_and_e
     # The draft is saved on the server while typing (autosave posts the changed fields).
     with page.expect_response(lambda r: r.url.endswith("/draf") and r.status == 200):
         page.fill("#findings", "Kantor kosong; pengurus tidak dapat dihubungi sejak 2021.")
-    db.session.expire_all()
-    assert db.session.query(Audit).one().findings.startswith("Kantor kosong")
+    with app.app_context():
+        assert db.session.query(Audit).one().findings.startswith("Kantor kosong")
     page.set_input_files("#photos", str(_photo(tmp_path)))
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/audit-form-360.png", full_page=True)
@@ -112,8 +97,8 @@ def test_a_phone_audit_with_a_photo_moves_an_active_cooperative_to_dormant_and_e
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/coop-after-audit-360.png", full_page=True)
 
-    db.session.expire_all()
-    assert db.session.get(Cooperative, coop.id).status == "dormant"
-    audit = db.session.query(Audit).one()
-    assert audit.state == "submitted"
-    assert [f.kind for f in db.session.query(AuditFile)] == ["photo"]
+    with app.app_context():
+        assert db.session.get(Cooperative, coop_id).status == "dormant"
+        assert db.session.query(Audit).one().state == "submitted"
+        assert [f.kind for f in db.session.query(AuditFile)] == ["photo"]
+        assert len(list(Path(app.config["UPLOAD_DIR"]).rglob("*.jpg"))) == 2  # photo + thumb
