@@ -55,6 +55,8 @@ def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> dict[str, int]:
         for po in sorted(lc.glob("*.po")):
             with po.open("rb") as fh:
                 catalog = read_po(fh, locale=lang_dir.name)
+            # Babel guesses two plural forms for "id"; Indonesian has one, as the .po files say.
+            merged.mime_headers = [("Plural-Forms", catalog.plural_forms)]
             for message in catalog:
                 if message.id and message.string:
                     merged[message.id] = message

@@ -52,3 +52,13 @@ def test_placeholders_match_between_msgid_and_translation():
                 if want != got:
                     bad.append(f"{po.name}: {m.id!r} -> {m.string!r}")
     assert not bad, "\n".join(bad)
+
+
+def test_plural_messages_are_translated_with_indonesian_single_plural_form(app):
+    from flask_babel import force_locale, ngettext
+
+    with force_locale("id"):
+        text = ngettext(
+            "No RAT for fiscal year %(years)s", "No RAT for fiscal years %(years)s", 3, years="X"
+        )
+    assert text.startswith("Tidak")
