@@ -148,8 +148,12 @@ def check(values: dict[str, Any], existing: Cooperative | None = None) -> Checke
     _check_unique(c, existing)
     if v["cluster_id"] in ("", 0):
         v["cluster_id"] = None
-    if v["cluster_id"] is not None and db.session.get(Cluster, int(v["cluster_id"])) is None:
-        c.error("cluster_id", _("Unknown cluster."))
+    if v["cluster_id"] is not None:
+        cluster = db.session.get(Cluster, int(v["cluster_id"]))
+        if cluster is None:
+            c.error("cluster_id", _("Unknown cluster."))
+        elif not cluster.active and (existing is None or existing.cluster_id != cluster.id):
+            c.error("cluster_id", _("The cluster %(name)s is no longer in use.", name=cluster.name))
     return c
 
 

@@ -109,7 +109,11 @@ def _prepare(form: CooperativeForm) -> None:
         (v.kode, f"{v.nama} ({reg.kecamatan[v.kecamatan_kode].nama})")
         for v in sorted(reg.villages.values(), key=lambda v: (v.kecamatan_kode, v.nama))
     ]
-    form.cluster_id.choices = [("", "—")] + [(str(c.id), c.name) for c in clusters()]
+    # New assignments go to active clusters; a record keeps showing its current one.
+    current = str(form.cluster_id.data or "")
+    form.cluster_id.choices = [("", "—")] + [
+        (str(c.id), c.name) for c in clusters() if c.active or str(c.id) == current
+    ]
 
 
 def _show_errors(form: CooperativeForm, failed: ValidationFailed) -> None:

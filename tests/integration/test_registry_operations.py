@@ -142,3 +142,16 @@ def test_status_is_not_a_register_field(app, make_coop, users):
     coop = make_coop()
     update_cooperative(coop, {"status": "license_revoked", "member_count": 10}, users["clerk"])
     assert coop.status == "active"
+
+
+def test_a_deactivated_cluster_is_not_offered_for_new_assignments(app, make_coop):
+    from coop_audit.models import Cluster
+
+    cluster = db.session.execute(select(Cluster).limit(1)).scalar_one()
+    kept = make_coop(cluster_id=cluster.id)
+    cluster.active = False
+    db.session.commit()
+    checked = check({**VALID, "cluster_id": cluster.id})
+    assert [m.field for m in checked.errors] == ["cluster_id"]
+    # A cooperative already in that cluster keeps it when other fields are corrected.
+    assert not check({**VALID, "cluster_id": cluster.id, "name": "KSP Baru"}, existing=kept).errors
