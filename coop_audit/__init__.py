@@ -16,7 +16,14 @@ from .extensions import babel, csrf, db, login_manager, migrate
 log = logging.getLogger(__name__)
 
 # Feature packages with an init_app(app); each owns its views, operations, CLI and hooks.
-FEATURES: tuple[str, ...] = ("sanctions", "audits", "clusters", "letters", "admin_settings")
+FEATURES: tuple[str, ...] = (
+    "sanctions",
+    "audits",
+    "clusters",
+    "letters",
+    "admin_settings",
+    "backups",
+)
 
 
 def create_app(config: Any = None) -> Flask:
