@@ -22,6 +22,7 @@ FEATURES: tuple[str, ...] = (
     "clusters",
     "letters",
     "admin_settings",
+    "imports",
     "backups",
 )
 
@@ -99,6 +100,7 @@ def register_nav(app: Flask) -> None:
 
 
 def register_errors(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import OperationalError
 
     def page(code: int, title: str, message: str):
@@ -111,6 +113,20 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_e):
         return page(404, _("Not found"), _("The page or record you asked for does not exist."))
+
+    @app.errorhandler(405)
+    def wrong_method(_e):
+        return page(
+            405, _("Not possible this way"), _("Open the page from the menu and use its buttons.")
+        )
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_e):
+        return page(
+            400,
+            _("The form has expired"),
+            _("Nothing was saved. Go back, reload the page and send the form again."),
+        )
 
     @app.errorhandler(413)
     def too_large(_e):

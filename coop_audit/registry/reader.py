@@ -408,11 +408,37 @@ def _check_zip(data: bytes) -> None:
 
 
 def _load_workbook(data: bytes):
-    import openpyxl  # imported lazily: CSV-only users never pay for it
+    """openpyxl's read-only load_workbook, minus its sheet-size scan.
 
-    return openpyxl.load_workbook(
-        io.BytesIO(data), read_only=True, data_only=True, keep_links=False
-    )
+    openpyxl's ReadOnlyWorksheet parses the whole sheet on opening when the file has no
+    ``<dimension>`` element (files written by openpyxl's write-only mode, among others): twice
+    the time of reading the rows. The reader never asks for the size, so the worksheets are
+    made without it (openpyxl is pinned).
+    """
+    # imported lazily: CSV-only users never pay for it
+    from openpyxl.reader.excel import ExcelReader, apply_stylesheet
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class SizelessWorksheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            return None
+
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    try:
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        for sheet, rel in reader.parser.find_sheets():
+            if rel.target not in reader.valid_files or "chartsheet" in rel.Type:
+                continue
+            ws = SizelessWorksheet(reader.wb, sheet.name, rel.target, reader.shared_strings)
+            ws.sheet_state = sheet.state
+            reader.wb._sheets.append(ws)
+    except BaseException:
+        reader.archive.close()
+        raise
+    return reader.wb
 
 
 def _sheet_rows(ws, max_row: int | None = None) -> Iterator[tuple[int, list[Any]]]:
@@ -618,8 +644,8 @@ def _open_xlsx(data: bytes, filename: str) -> Table:
     try:
         best: tuple[int, Table] | None = None
         for ws in wb.worksheets[:MAX_SHEETS_SCANNED]:
-            if not hasattr(ws, "iter_rows") or ws.__class__.__name__ != "ReadOnlyWorksheet":
-                continue  # chartsheets
+            if not hasattr(ws, "_get_source"):
+                continue  # chartsheets (not made by _load_workbook, but be sure)
             head = list(_sheet_rows(ws, max_row=HEADER_SCAN_ROWS))
             found = _find_header(head)
             if found is None or (best is not None and found[2] <= best[0]):
