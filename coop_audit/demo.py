@@ -192,7 +192,7 @@ def seed(
     if db.session.execute(select(func.count()).select_from(Cooperative)).scalar_one():
         raise SeedRefused("the register already has cooperatives; demo data needs an empty one")
     today = today or local_today()
-    rng = random.Random(seed_value)
+    rng = random.Random(seed_value)  # nosec B311 - reproducible demo data, not secrets
     ensure_reference_data()
     cluster_ids = {c.code: c.id for c in db.session.execute(select(Cluster)).scalars()}
     pools = _point_pools(rng, per_village=60 if cooperatives > 5000 else 25)
@@ -295,7 +295,7 @@ def seed(
             password = secrets.token_urlsafe(9)
             create_user(username, full_name, role, password, nip=nip, rank=rank, job_title=title)
             passwords[username] = password
-        grow_workflow(today, random.Random(seed_value + 1))
+        grow_workflow(today, random.Random(seed_value + 1))  # nosec B311 - demo data
     return SeedResult(cooperatives=len(rows), active=active, passwords=passwords)
 
 
@@ -396,7 +396,7 @@ def grow_workflow(today: date, rng: random.Random) -> dict[str, int]:
 
     def coop(cid: int) -> Cooperative:
         c = db.session.get(Cooperative, cid)
-        assert c is not None
+        assert c is not None  # nosec B101 - type narrowing; the id was just inserted
         return c
 
     def warn(c: Cooperative, on: int):

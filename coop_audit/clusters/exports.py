@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # nosec B405 - builds KML, never parses input
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -230,6 +230,14 @@ def _autosize(ws, widths: dict[int, int] | None = None) -> None:
 
 
 def _book_bytes(wb: Workbook) -> bytes:
+    # openpyxl turns any text starting with "=" into a formula: names and cluster names are
+    # data, never formulas (a name "=HYPERLINK(...)" must stay text).
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -137,7 +137,7 @@ def _lock_coop(coop: Cooperative) -> Cooperative:
         select(Cooperative.id).where(Cooperative.id == coop.id).with_for_update()
     ).scalar_one()
     fresh = db.session.get(Cooperative, coop.id, populate_existing=True)
-    assert fresh is not None
+    assert fresh is not None  # nosec B101 - type narrowing; the row is locked above
     return fresh
 
 
@@ -146,7 +146,7 @@ def _lock_proposal(proposal: Proposal) -> Proposal:
         select(Proposal.id).where(Proposal.id == proposal.id).with_for_update()
     ).scalar_one()
     fresh = db.session.get(Proposal, proposal.id, populate_existing=True)
-    assert fresh is not None
+    assert fresh is not None  # nosec B101 - type narrowing; the row is locked above
     return fresh
 
 
@@ -643,7 +643,7 @@ def decide_objection(
         select(Objection.id).where(Objection.id == objection.id).with_for_update()
     ).scalar_one()
     objection = db.session.get(Objection, objection.id, populate_existing=True)
-    assert objection is not None
+    assert objection is not None  # nosec B101 - type narrowing; locked above
     if not objection.is_pending:
         who = _when(objection.decided_by, None)
         raise WorkflowError(_("This objection was already decided by %(name)s.", name=who["name"]))
