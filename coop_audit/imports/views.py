@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
+import io
 from typing import Any
 
 from flask import (
@@ -90,7 +90,10 @@ def upload():
         return _upload_page(form, " ".join(str(e) for e in errors), 400)
     storage_file = form.file.data
     filename = (storage_file.filename or "register").replace("\\", "/").rsplit("/", 1)[-1][:200]
-    data = storage_file.stream.read(max_bytes() + 1)
+    try:
+        data = storage_file.stream.read(max_bytes() + 1)
+    finally:
+        storage_file.close()  # the spooled temporary file of a large upload
     if len(data) > max_bytes():
         return _upload_page(form, _too_large_message(), 413)
     try:
@@ -246,7 +249,7 @@ def rejected(token: str):
     }
     try:
         table = read_table(storage.read_upload(batch), batch.filename)
-        fh = tempfile.SpooledTemporaryFile(max_size=20 * 1024 * 1024)
+        fh = io.BytesIO()
         exports.write_rejected_xlsx(table, messages, fh)
     except (ReadError, OSError):
         flash(_("The stored file could not be read."), "danger")
@@ -263,7 +266,7 @@ def rejected(token: str):
 
 def _export(ext: str):
     flt = RegisterFilter.from_args(request.args)
-    fh = tempfile.SpooledTemporaryFile(max_size=20 * 1024 * 1024)
+    fh = io.BytesIO()
     if ext == "xlsx":
         exports.write_xlsx(flt, fh)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
