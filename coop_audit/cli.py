@@ -12,7 +12,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,6 +37,7 @@ def fail(message: str, code: int = 1) -> None:
 
 
 @click.command("setup")
+@with_appcontext
 def setup_command() -> None:
     """Create or upgrade the database schema and load the reference data."""
     upgrade()

@@ -22,28 +22,38 @@ from .timeutil import utcnow
 GENESIS = "0" * 64
 
 
-def _canonical(ev: HistoryEvent) -> bytes:
-    at = ev.at.astimezone(UTC) if ev.at.tzinfo else ev.at.replace(tzinfo=UTC)
-    body = {
-        "id": ev.id,
-        "cooperative_id": ev.cooperative_id,
-        "actor_id": ev.actor_id,
-        "at": at.isoformat(timespec="microseconds"),
-        "kind": ev.kind,
-        "from_status": ev.from_status,
-        "to_status": ev.to_status,
-        "trigger": ev.trigger,
-        "reason": ev.reason,
-        "legal_ground": ev.legal_ground,
-        "evidence": ev.evidence,
-        "data": ev.data,
-        "prev_hash": ev.prev_hash,
-    }
+COLUMNS = (
+    "id",
+    "cooperative_id",
+    "actor_id",
+    "at",
+    "kind",
+    "from_status",
+    "to_status",
+    "trigger",
+    "reason",
+    "legal_ground",
+    "evidence",
+    "data",
+    "prev_hash",
+)
+
+
+def _canonical(values: dict[str, Any]) -> bytes:
+    at = values["at"]
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    body = {c: values[c] for c in COLUMNS}
+    body["at"] = at.isoformat(timespec="microseconds")
     return json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
+def hash_values(values: dict[str, Any]) -> str:
+    """The row hash over its canonical content (which includes the previous row's hash)."""
+    return hashlib.sha256(_canonical(values)).hexdigest()
+
+
 def compute_hash(ev: HistoryEvent) -> str:
-    return hashlib.sha256(_canonical(ev)).hexdigest()
+    return hash_values({c: getattr(ev, c) for c in COLUMNS})
 
 
 def _head() -> HistoryHead:
@@ -166,47 +176,30 @@ def record_many(rows: list[dict[str, Any]]) -> int:
     head = _head()
     prev, next_id = head.last_hash, head.last_id + 1
     values = []
+    now = utcnow()
     for row in rows:
-        ev = HistoryEvent(
-            id=next_id,
-            cooperative_id=row.get("cooperative_id"),
-            actor_id=row.get("actor_id"),
-            at=(row.get("at") or utcnow()).astimezone(UTC),
-            kind=row["kind"],
-            from_status=row.get("from_status"),
-            to_status=row.get("to_status"),
-            trigger=row.get("trigger"),
-            reason=row.get("reason"),
-            legal_ground=row.get("legal_ground"),
-            evidence=_jsonable(row.get("evidence") or []),
-            data=_jsonable(row.get("data") or {}),
-            prev_hash=prev,
-        )
-        ev.hash = compute_hash(ev)
-        values.append(
-            {
-                c: getattr(ev, c)
-                for c in (
-                    "id",
-                    "cooperative_id",
-                    "actor_id",
-                    "at",
-                    "kind",
-                    "from_status",
-                    "to_status",
-                    "trigger",
-                    "reason",
-                    "legal_ground",
-                    "evidence",
-                    "data",
-                    "prev_hash",
-                    "hash",
-                )
-            }
-        )
-        prev, next_id = ev.hash, next_id + 1
+        v = {
+            "id": next_id,
+            "cooperative_id": row.get("cooperative_id"),
+            "actor_id": row.get("actor_id"),
+            "at": (row.get("at") or now).astimezone(UTC),
+            "kind": row["kind"],
+            "from_status": row.get("from_status"),
+            "to_status": row.get("to_status"),
+            "trigger": row.get("trigger"),
+            "reason": row.get("reason"),
+            "legal_ground": row.get("legal_ground"),
+            "evidence": _jsonable(row.get("evidence") or []),
+            "data": _jsonable(row.get("data") or {}),
+            "prev_hash": prev,
+        }
+        v["hash"] = prev = hash_values(v)
+        values.append(v)
+        next_id += 1
+    # render_nulls keeps every row in one executemany (None columns would split the batch).
+    stmt = insert(HistoryEvent).execution_options(render_nulls=True)
     for start in range(0, len(values), 5000):
-        db.session.execute(insert(HistoryEvent), values[start : start + 5000])
+        db.session.execute(stmt, values[start : start + 5000])
     head.last_id, head.last_hash = next_id - 1, prev
     db.session.flush()
     return len(values)

@@ -203,9 +203,10 @@ def _check_place(c: Checked) -> None:
 def _check_unique(c: Checked, existing: Cooperative | None) -> None:
     v = c.values
     own_id = existing.id if existing is not None else None
-    for key, label in (("bh_number", _("legal-entity number")), ("nik", "NIK")):
+    for key in ("bh_number", "nik"):
         if not v[key]:
             continue
+        label = _("legal-entity number") if key == "bh_number" else "NIK"
         other = db.session.execute(
             select(Cooperative.id, Cooperative.name).where(getattr(Cooperative, key) == v[key])
         ).first()
