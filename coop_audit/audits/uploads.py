@@ -266,9 +266,14 @@ def write(prepared: Prepared, upload_dir: str | Path) -> tuple[str, str | None, 
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "xb") as fh:
-        fh.write(data)
-    tmp.replace(path)
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        tmp.replace(path)
+    except OSError:
+        # A full disk leaves a half-written .part file: never keep it.
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def remove(paths: list[Path]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ from .forms import (
     fill_form,
     parse_fields,
 )
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("audits", __name__, url_prefix="/audit")
 
@@ -355,6 +358,19 @@ def edit(audit_id: int):
         db.session.rollback()
         uploads.remove(written)
         abort(403)
+    except OSError:
+        # Disk full or unwritable upload folder: refuse the post, keep nothing of it.
+        db.session.rollback()
+        uploads.remove(written)
+        log.exception("storing an audit upload failed")
+        form.photos.errors = [
+            _(
+                "The files could not be stored on the server (the disk may be full). "
+                "Nothing was saved; please tell the administrator."
+            )
+        ]
+        flash(_("Nothing was saved: the server could not store the files."), "danger")
+        return _render_form(form, _audit_or_404(audit_id)), 507
     except Exception:
         db.session.rollback()
         uploads.remove(written)

@@ -37,12 +37,6 @@ class HalfWrittenFile:
         self.fh.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="audits: the edit view lets OSError through (500 page) and uploads._atomic_write "
-    "leaves its .part file; needs the audits owner's fix (see issue 8 report)",
-)
 def test_an_upload_on_a_full_disk_is_refused_and_leaves_nothing(
     app, client, auth, users, make_coop, monkeypatch
 ):
