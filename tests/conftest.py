@@ -31,14 +31,31 @@ if catalogs_stale():
     compile_catalogs()
 
 
-def _reset_postgres(url: str) -> None:
+_PG_SCHEMA_READY = False
+
+
+def _reset_postgres(url: str) -> bool:
+    """Empty the test database; True when the schema could be kept (TRUNCATE is much faster
+    than rebuilding it for every test), False when it was dropped and must be created."""
     from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError
 
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    try:
+        if _PG_SCHEMA_READY:
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                return True
+            except DBAPIError:
+                pass  # a test changed the schema: rebuild it
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        return False
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -49,9 +66,15 @@ def app(tmp_path) -> Iterator:
         "LETTER_DIR": str(tmp_path / "letters"),
         "HUEY_FILE": str(tmp_path / "jobs.sqlite3"),
     }
+    keep_schema = False
     if url:
-        _reset_postgres(url)
+        keep_schema = _reset_postgres(url)
         config["SQLALCHEMY_DATABASE_URI"] = url
+        # Test data need not survive a power cut: skip the fsync wait on every commit.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "connect_args": {"options": "-c synchronous_commit=off"},
+        }
     else:
         # One shared in-memory database per test (StaticPool keeps it alive across sessions).
         from sqlalchemy.pool import StaticPool
@@ -77,13 +100,17 @@ def app(tmp_path) -> Iterator:
             g.pop(key)
 
     app.before_request_funcs.setdefault(None, []).insert(0, fresh_g)
+    global _PG_SCHEMA_READY
     with app.app_context():
-        db.create_all()
+        if not keep_schema:
+            db.create_all()
+        _PG_SCHEMA_READY = bool(url)
         ensure_reference_data()
         db.session.commit()
         yield app
         db.session.remove()
-        db.drop_all()
+        if not url:
+            db.drop_all()
         db.engine.dispose()
 
 
