@@ -32,13 +32,6 @@ psql_url=${PG#postgresql+psycopg://}
 if ! psql "postgresql://$psql_url/postgres" -Atc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
   psql "postgresql://$psql_url/postgres" -qc "CREATE DATABASE \"$DB\""
 fi
-# Schema: from the models when the database is empty, stamped as the current migration, then
-# `flask setup` (migrations + reference data). Once the initial migration is regenerated from
-# the models, `flask setup` alone gives the same schema.
-if ! psql "postgresql://$psql_url/$DB" -Atc "SELECT 1 FROM pg_tables WHERE tablename='alembic_version'" | grep -q 1; then
-  $BIN/python bench/schema_from_models.py
-  $BIN/flask db stamp head >/dev/null 2>&1
-fi
 $BIN/flask setup >/dev/null
 if [ ! -s "$INSTANCE_PATH/demo-logins.txt" ]; then
   echo "Seeding $COOPS cooperatives ($ACTIVE active) into $DB (once)..."
@@ -50,11 +43,11 @@ if [ ! -s "$INSTANCE_PATH/demo-logins.txt" ]; then
 fi
 
 $BIN/gunicorn --workers "$WORKERS" --threads "$THREADS" --bind "127.0.0.1:$PORT" \
-  --access-logfile /dev/null --error-logfile "$WORK/gunicorn.log" app:app &
+  --keep-alive 10 --access-logfile /dev/null --error-logfile "$WORK/gunicorn.log" app:app &
 GUNICORN=$!
 trap 'kill "$GUNICORN" 2>/dev/null; wait "$GUNICORN" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/login" && break
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/login" 2>/dev/null && break
   sleep 0.2
 done
 

@@ -48,16 +48,6 @@ def test_the_load_mix_runs_without_errors(tmp_path):
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
 
-    # Schema from the models (as bench/run_load.sh does until the migration is regenerated).
-    proc = subprocess.run(
-        [str(BIN / "python"), "bench/schema_from_models.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    flask("db", "stamp", "head")
     flask("setup")
     flask("demo", "seed", "--cooperatives", "300", "--active", "60")
     logins = tmp_path / "instance" / "demo-logins.txt"
