@@ -14,7 +14,7 @@ run: setup db
 	@echo "  Koperasi Karanganyar is served at http://$(HOST):$(PORT)"
 	@if [ -f instance/demo-logins.txt ]; then echo "  Demo logins (username password):"; cat instance/demo-logins.txt; fi
 	@echo
-	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)" --no-debugger --no-reload --with-threads
+	@HOST="$(HOST)" PORT="$(PORT)" bash scripts/serve.sh
 
 test: sysdeps-test $(VENV)/.dev-installed translations
 	$(BIN)/ruff check .

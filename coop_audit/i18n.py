@@ -14,7 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_translations
 from flask_login import current_user
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
@@ -77,6 +77,12 @@ def catalogs_stale(directory: Path = TRANSLATIONS_DIR) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def wtforms_speaks_the_users_language() -> None:
+        # WTForms ships no Indonesian catalog; Flask-WTF reads this attribute first, so its
+        # built-in messages ("This field is required.") come from our catalog (wtforms.po).
+        request.wtforms_translations = get_translations()
+
     app.jinja_env.filters["angka"] = angka
     app.jinja_env.filters["tanggal"] = tanggal
 

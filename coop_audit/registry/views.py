@@ -58,7 +58,8 @@ def filter_choices() -> dict:
     reg = regions()
     return {
         "kecamatan": list(reg.kecamatan.values()),
-        "villages": list(reg.villages.values()),
+        "kecamatan_names": {k.kode: k.nama for k in reg.kecamatan.values()},
+        "villages": sorted(reg.villages.values(), key=lambda v: (v.nama, v.kecamatan_kode)),
         "clusters": clusters(),
         "kelompok": kelompok_values(),
     }

@@ -11,7 +11,8 @@ class UserForm(FlaskForm):
     full_name = StringField(
         _l("Full name with titles"), validators=[DataRequired(), Length(max=120)]
     )
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+    # The least privileged role by default: an admin who forgets to choose creates a viewer.
+    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), default="viewer")
     nip = StringField(_l("NIP (18 digits)"), validators=[Optional(), Length(max=30)])
     rank = StringField(_l("Rank (pangkat/golongan)"), validators=[Optional(), Length(max=80)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=160)])

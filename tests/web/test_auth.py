@@ -99,3 +99,16 @@ def test_english_is_available_per_user(client, auth, users):
     html = client.get("/koperasi/").get_data(as_text=True)
     assert "Register of cooperatives" in html
     assert users["head"].locale == "en"
+
+
+def test_form_messages_speak_indonesian(client, auth, users):
+    token = auth.csrf()
+    html = client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Isian ini wajib diisi." in html
+    assert "This field is required." not in html
+
+
+def test_a_new_user_form_starts_at_the_least_privileged_role(client, auth, users):
+    auth.login("admin")
+    html = client.get("/admin/users/new").get_data(as_text=True)
+    assert '<option selected value="viewer">' in html or 'value="viewer" selected' in html
