@@ -24,7 +24,27 @@ CSP = (
 )
 
 
+def has_nul(values) -> bool:
+    return any("\x00" in v for v in values if isinstance(v, str))
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul() -> None:
+        # A NUL byte is never valid input, and PostgreSQL refuses it in text (the query would
+        # fail with a 500): refuse it in the path, the query string and form fields up front.
+        if (
+            "\x00" in request.path
+            or has_nul(request.args.keys())
+            or has_nul(v for vs in request.args.listvalues() for v in vs)
+        ):
+            abort(400)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and (
+            has_nul(request.form.keys())
+            or has_nul(v for vs in request.form.listvalues() for v in vs)
+        ):
+            abort(400)
+
     @app.after_request
     def headers(resp: Response) -> Response:
         resp.headers.setdefault("Content-Security-Policy", CSP)

@@ -42,7 +42,8 @@ def test_overlong_and_odd_tokens_are_plain_not_found(client, small_limit):
     small_limit.limit = 100
     for token in ("x" * 500, "%00", "..%2F..%2Fetc%2Fpasswd", "' OR 1=1 --", "{{7*7}}"):
         resp = client.get(f"/verify/{token}")
-        assert resp.status_code == 404, token
+        # A NUL byte is refused before any query (400); the rest simply do not exist.
+        assert resp.status_code == (400 if token == "%00" else 404), token
         assert '/verify/49"' not in resp.get_data(as_text=True)  # echoed, never evaluated
 
 

@@ -83,11 +83,25 @@ def test_search_treats_sql_and_wildcards_as_text(client, auth, users, make_coop,
 
 def test_control_characters_in_search_are_harmless(client, auth, users, make_coop):
     make_coop(name="Koperasi Satu")
-    auth.login("viewer")
+    auth.login("admin")
     for q in ("\x00", "a\x00' OR 1=1", "\r\nSet-Cookie: x=1"):
         resp = client.get("/koperasi/", query_string={"q": q})
         assert resp.status_code in (200, 400)
         assert "Set-Cookie: x=1" not in str(resp.headers)
+        # PostgreSQL refuses NUL in text: every filterable page must drop it, not answer 500.
+        for url in (
+            "/surat/",
+            "/verify",
+            "/alur/tenggat",
+            "/klaster/peta/data",
+            "/audit/jadwal",
+            "/klaster/ringkasan",
+            "/klaster/peta",
+        ):
+            args = {k: q for k in ("q", "code", "status", "kecamatan", "kelompok", "kind")}
+            r = client.get(url, query_string=args)
+            r.close()
+            assert r.status_code < 500, (url, q)
 
 
 # ---------------------------------------------------------------- spreadsheet formulas
@@ -222,3 +236,18 @@ def test_kml_and_geojson_exports_escape_the_name(client, auth, users, html_coop)
     assert all("<script>" not in d for d in descriptions)
     geo = json.loads(client.get("/klaster/ekspor.geojson?status=all").get_data())
     assert HTML in [f["properties"]["name"] for f in geo["features"]]
+
+
+def test_a_nul_byte_in_a_form_field_is_refused_before_it_reaches_the_database(
+    client, auth, users, make_coop
+):
+    coop = make_coop(name="Koperasi Asli")
+    auth.login("admin")
+    token = auth.csrf(f"/koperasi/{coop.id}/ubah")
+    resp = client.post(
+        f"/koperasi/{coop.id}/ubah", data={"csrf_token": token, "name": "Koperasi\x00Palsu"}
+    )
+    assert resp.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Cooperative, coop.id).name == "Koperasi Asli"
+    assert client.get("/koperasi/?q=a%00b").status_code == 400
