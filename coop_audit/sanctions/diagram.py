@@ -38,7 +38,7 @@ def svg(current: str | None = None, *, translate: bool = True) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="workflow-diagram" width="100%" '
-        f'style="min-width:600px;max-width:{width}px;height:auto" '
+        f'style="min-width:760px;max-width:{width}px;height:auto" '
         'role="img" aria-labelledby="wf-title">',
         '<title id="wf-title">Workflow</title>',
         "<defs>"
