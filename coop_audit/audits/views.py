@@ -33,7 +33,7 @@ from ..labels import EVENT_LABELS
 from ..models import Cooperative
 from ..models.audits import Audit, AuditFile
 from ..nav import COOP_BADGES, COOP_SECTIONS, register_dashboard_panel
-from ..permissions import ADMIN, ALL_ROLES, CLERK, HEAD, INSPECTOR, PermissionDenied, role_required
+from ..permissions import ADMIN, ALL_ROLES, HEAD, INSPECTOR, PermissionDenied, role_required
 from ..timeutil import local_today
 from . import operations, uploads
 from .facts import rule_settings, verdicts_for
@@ -52,7 +52,6 @@ bp = Blueprint("audits", __name__, url_prefix="/audit")
 
 RECORDERS = (ADMIN, INSPECTOR)
 PLANNERS = (ADMIN, INSPECTOR, HEAD)
-STAFF = (ADMIN, INSPECTOR, HEAD, CLERK)
 
 
 def init_app(app: Flask) -> None:
@@ -562,7 +561,7 @@ def _send(file_id: int, *, thumbnail: bool):
 
 
 @bp.route("/<int:audit_id>/berita-acara.pdf")
-@role_required(*STAFF)
+@role_required(*ALL_ROLES)  # whoever may read the audit page may read its berita acara
 def report_pdf(audit_id: int):
     from .report import render_report
 

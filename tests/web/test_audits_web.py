@@ -452,6 +452,35 @@ def test_the_berita_acara_is_a_one_page_pdf_with_the_photos(client, inspector, m
     assert reader.pages[0].images  # the photo is embedded
 
 
+@pytest.mark.parametrize("role", ["viewer", "clerk", "head", "admin"])
+def test_read_only_staff_read_the_audit_its_pdf_and_evidence_but_cannot_amend(
+    client, auth, inspector, make_coop, role
+):
+    coop = make_coop(last_rat_year=2019)
+    audit_id = start(client, coop)
+    submit(client, audit_id, photos=[(jpeg(), "kantor.jpg")])
+    file_id = db.session.execute(select(AuditFile.id)).scalar_one()
+    auth.logout()
+    auth.login(role)
+    html = client.get(f"/audit/{audit_id}").get_data(as_text=True)
+    assert 'id="report-pdf"' in html  # the page offers the PDF it can open
+    pdf = client.get(f"/audit/{audit_id}/berita-acara.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    for url in (f"/audit/berkas/{file_id}", f"/audit/berkas/{file_id}/kecil"):
+        with client.get(url) as resp:
+            assert resp.status_code == 200, url
+    if role in ("viewer", "clerk", "head"):
+        assert "Add an amendment" not in html and "amandemen" not in html
+        resp = client.post(
+            f"/audit/{audit_id}/amandemen",
+            data={"csrf_token": csrf_token_from(html) or auth.csrf("/dasbor"), "reason": "x"},
+        )
+        assert resp.status_code == 403
+        assert (
+            db.session.execute(select(func.count()).select_from(AuditAmendment)).scalar_one() == 0
+        )
+
+
 def test_the_audit_page_shows_unknown_answers_as_unknown_not_as_no(client, inspector, make_coop):
     coop = make_coop(last_rat_year=2019)
     audit_id = start(client, coop)
