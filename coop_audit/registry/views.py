@@ -71,15 +71,8 @@ def index():
     flt = RegisterFilter.from_args(request.args)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     per_page = current_app.config["PAGE_SIZE"]
-    total = db.session.execute(flt.count_select()).scalar_one()
+    rows, total, page = flt.page(db.session, page, per_page)
     last_page = max(1, -(-total // per_page))
-    page = min(page, last_page)
-    rows = (
-        db.session.execute(flt.select().limit(per_page).offset((page - 1) * per_page))
-        .unique()
-        .scalars()
-        .all()
-    )
     return render_template(
         "registry/index.html",
         flt=flt,
