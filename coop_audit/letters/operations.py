@@ -755,6 +755,13 @@ def record_receipt(
 # --- register, batches --------------------------------------------------------------------
 
 
+# The register's order (page and XLSX export): newest issue date first; within a day by kind,
+# then the highest number first; the id breaks any remaining tie so paging is stable.
+REGISTER_ORDER = (Letter.issued_on.desc(), Letter.kind, Letter.seq.desc(), Letter.id.desc())
+# A print run's order: by year, kind and number, ascending (the paper stack reads upwards).
+PRINT_ORDER = (Letter.year, Letter.kind, Letter.seq, Letter.id)
+
+
 @dataclass
 class LetterFilter:
     kind: str = ""
@@ -790,6 +797,7 @@ class LetterFilter:
         return out
 
     def select(self) -> Select:
+        """The matching letters in the register's order (REGISTER_ORDER)."""
         stmt = select(Letter).outerjoin(Cooperative, Letter.cooperative_id == Cooperative.id)
         if self.kind:
             stmt = stmt.where(Letter.kind == self.kind)
@@ -812,12 +820,18 @@ class LetterFilter:
         if self.q:
             like = f"%{self.q.lower()}%"
             stmt = stmt.where(Letter.number.ilike(like) | Cooperative.name_key.like(like))
-        return stmt.order_by(Letter.year, Letter.kind, Letter.seq)
+        return stmt.order_by(*REGISTER_ORDER)
 
 
 def batch_letters(flt: LetterFilter) -> list[int]:
     """Ids of the valid letters a print run of this filter contains, in print order."""
-    stmt = flt.select().where(Letter.voided_at.is_(None)).with_only_columns(Letter.id)
+    stmt = (
+        flt.select()
+        .where(Letter.voided_at.is_(None))
+        .with_only_columns(Letter.id)
+        .order_by(None)
+        .order_by(*PRINT_ORDER)
+    )
     return list(db.session.execute(stmt).scalars())
 
 

@@ -99,10 +99,16 @@ def queue():
     if current_user.role in (INSPECTOR, CLERK):
         q = q.where(Proposal.proposed_by_id == current_user.id)
     pending = list(db.session.execute(q).unique().scalars())
+    # Latest decision first: by the decision's date (what the page shows; a decision may be
+    # entered later for an earlier day), then by when it was recorded, then by id.
     recent_q = (
         select(Proposal)
         .where(Proposal.state != "pending")
-        .order_by(Proposal.decided_at.desc())
+        .order_by(
+            Proposal.decided_on.desc().nulls_last(),
+            Proposal.decided_at.desc().nulls_last(),
+            Proposal.id.desc(),
+        )
         .limit(20)
     )
     if current_user.role in (INSPECTOR, CLERK):

@@ -126,6 +126,35 @@ def test_who_sees_the_register(client, auth, users, letter, role, code):
     assert client.get(f"/surat/{letter.id}/pdf").status_code == code
 
 
+def test_the_register_lists_newest_first_then_by_kind_then_highest_number(
+    client, auth, users, make_coop
+):
+    def issue(kind, days_ago, **extras):
+        made = ops.issue_letter(
+            kind,
+            make_coop(status="dormant"),
+            signer=users["head"],
+            today=TODAY - timedelta(days=days_ago),
+            extras=extras,
+        )
+        db.session.commit()
+        return made.number
+
+    oldest = issue("warning", 8)  # warning no. 1
+    newest_low = issue("warning", 0)  # no. 2
+    revocation = issue("revocation", 0, grounds=["tidak aktif"])  # revocation no. 1
+    newest_high = issue("warning", 0)  # no. 3
+    middle = issue("warning", 4)  # no. 4, issued later but dated earlier
+    auth.login("clerk")
+    html = client.get("/surat/").get_data(as_text=True)
+    shown = re.findall(r'href="/surat/\d+">([^<]+)</a>', html)
+    assert shown == [revocation, newest_high, newest_low, middle, oldest]
+    assert 'id="register-order"' in html  # the page says how it is sorted
+    rows = load_workbook(io.BytesIO(client.get("/surat/agenda.xlsx").data)).active
+    numbers = [r[1] for r in rows.iter_rows(min_row=2, values_only=True) if r[1]]
+    assert [n for n in numbers if n in shown] == shown  # the export keeps the same order
+
+
 def test_clerk_records_a_receipt_with_a_scan_from_the_cooperative_page(client, auth, letter):
     auth.login("clerk")
     coop_page = f"/koperasi/{letter.cooperative_id}"

@@ -205,6 +205,31 @@ def test_deadlines_dashboard_lists_overdue_and_missing_receipts(client, auth, us
     assert client.get("/dasbor").status_code == 200
 
 
+def test_recently_decided_lists_the_latest_decision_first(client, auth, users, make_coop):
+    """Decisions recorded out of order (a late entry for an earlier day) still list by date."""
+    decided = {}
+    for day, refuse in (
+        (date(2026, 5, 10), False),
+        (date(2026, 5, 25), True),
+        (date(2026, 5, 15), False),
+    ):
+        coop = make_coop(status="dormant", name=f"Koperasi Putusan {day.day}")
+        p = ops.propose(
+            coop, "warn", users["inspector"], reason="Tidak aktif", today=date(2026, 5, 1)
+        )
+        if refuse:
+            ops.refuse(p, users["head"], reason="Bukti kurang", today=day)
+        else:
+            ops.sign(p, users["head"], today=day)
+        db.session.commit()
+        decided[day] = coop.name
+    auth.login("head")
+    html = client.get("/alur/persetujuan").get_data(as_text=True)
+    recent = html.split('id="recent"')[1].split("</table>")[0]
+    positions = [recent.index(decided[d]) for d in sorted(decided, reverse=True)]
+    assert positions == sorted(positions)
+
+
 def test_diagram_page_highlights_the_state_and_has_no_script(client, auth, users):
     auth.login("viewer")
     html = client.get("/alur/diagram?status=warned").get_data(as_text=True)
