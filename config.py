@@ -65,6 +65,9 @@ class Config:
     HUEY_IMMEDIATE = False
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     PAGE_SIZE = 50
+    # Reverse proxies in front of the app (nginx: 1). Without this, behind a proxy every request
+    # seems to come from 127.0.0.1 and the login throttle would lock out the whole office.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
 
 
 class DevelopmentConfig(Config):

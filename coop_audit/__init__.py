@@ -40,6 +40,11 @@ def create_app(config: Any = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     app.config["SECRET_KEY"] = resolve_secret_key(app.config)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     register_extensions(app)
     register_blueprints(app)

@@ -112,3 +112,35 @@ def test_a_new_user_form_starts_at_the_least_privileged_role(client, auth, users
     auth.login("admin")
     html = client.get("/admin/users/new").get_data(as_text=True)
     assert '<option selected value="viewer">' in html or 'value="viewer" selected' in html
+
+
+def test_behind_a_trusted_proxy_the_throttle_sees_the_real_client(tmp_path):
+    from config import TestConfig
+    from coop_audit import create_app
+    from coop_audit.extensions import db
+    from coop_audit.users.operations import create_user
+
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'proxy.sqlite3'}"
+        WTF_CSRF_ENABLED = False
+        TRUSTED_PROXIES = 1
+
+    app = create_app(Cfg)
+    with app.app_context():
+        db.create_all()
+        create_user("kadis", "Kadis", "head", PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    for _ in range(10):
+        client.post(
+            "/login",
+            data={"username": "kadis", "password": "wrong-password"},
+            headers={"X-Forwarded-For": "10.0.0.7"},
+        )
+    # The office colleague behind the same proxy, from another address, is not locked out.
+    resp = client.post(
+        "/login",
+        data={"username": "kadis", "password": PASSWORD},
+        headers={"X-Forwarded-For": "10.0.0.8"},
+    )
+    assert resp.status_code == 302
