@@ -15,7 +15,7 @@ from .geo import Area, regions
 from .models import Cluster, Cooperative, User
 from .regions import ensure_reference_data
 from .registry.operations import name_key
-from .timeutil import local_today
+from .timeutil import JAKARTA, local_today
 from .users.operations import create_user
 
 # Active cooperatives concentrate in the western towns and around Tawangmangu (domain primer 7).
@@ -338,7 +338,33 @@ def _warning_letter(coop: Cooperative, signer: User, day: date, proposal_id: int
     return letter
 
 
+def _local_morning(day: date, hour: int = 8) -> datetime:
+    """A working-hours moment of a local (Asia/Jakarta) date, as aware UTC."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=JAKARTA).astimezone(UTC)
+
+
+def _dated_letter(letter, *, sent: bool) -> None:
+    """Give a demo letter the timestamps of its dated workflow, not the moment of seeding.
+
+    The letter was issued on its `issued_on` date (morning) and, when `sent`, sent the same
+    day; a receipt recorded by the demo is dated on the receipt (or announcement) day.
+    """
+    letter.issued_at = _local_morning(letter.issued_on)
+    if sent:
+        letter.sent_at = _local_morning(letter.issued_on, 10)
+    if letter.receipt_recorded_at is not None and letter.clock_start is not None:
+        letter.receipt_recorded_at = _local_morning(letter.clock_start, 11)
+    db.session.flush()
+
+
 def _receipt(letter, clerk: User, day: date, today: date, *, announced: bool = False) -> None:
+    _record_receipt(letter, clerk, day, today, announced=announced)
+    _dated_letter(letter, sent=True)
+
+
+def _record_receipt(
+    letter, clerk: User, day: date, today: date, *, announced: bool = False
+) -> None:
     try:
         from .letters.operations import record_receipt
     except ImportError:  # the letters feature is not installed: set the fields directly
@@ -433,8 +459,8 @@ def grow_workflow(today: date, rng: random.Random) -> dict[str, int]:
             elif name == "open":
                 letter = warn(c, 30)
                 _receipt(letter, clerk, day(25), today)
-            elif name == "no_receipt":
-                warn(c, 25)
+            elif name == "no_receipt":  # posted, but no proof of receipt came back
+                _dated_letter(warn(c, 25), sent=True)
             elif name == "fresh":
                 warn(c, 5)
             elif name == "objection":
@@ -502,4 +528,14 @@ def grow_workflow(today: date, rng: random.Random) -> dict[str, int]:
             )
         counts["reactivated"] = counts.get("reactivated", 0) + 1
     deadlines.sweep(today)
+    # Letters issued by sign-off hooks (revocations, reactivations, decisions) and not sent:
+    # issued in the morning of their date, like the rest of the dated history.
+    from .models.letters import Letter
+
+    for letter in db.session.execute(select(Letter)).scalars():
+        if letter.issued_at is None or letter.issued_at.astimezone(JAKARTA).date() != (
+            letter.issued_on
+        ):
+            letter.issued_at = _local_morning(letter.issued_on)
+    db.session.flush()
     return counts
