@@ -27,6 +27,7 @@ from ..registry.query import RegisterFilter
 from ..registry.reader import ReadError, read_table
 from ..timeutil import local_today, utcnow
 from . import exports, storage
+from . import messages as row_messages
 from .forms import ConfirmForm, UploadForm
 from .operations import OUTCOMES, ImportResult, import_register
 
@@ -168,6 +169,8 @@ def preview(token: str):
         outcome=outcome,
         outcomes=OUTCOMES,
         form=ConfirmForm(),
+        columns=(batch.detected or {}).get("columns") or {},
+        show_message=row_messages.display,
     )
 
 
@@ -242,8 +245,9 @@ def _write_result(batch: ImportBatch, result: ImportResult) -> None:
 def rejected(token: str):
     batch = _batch(token)
     payload = storage.read_results(batch)
+    columns = (batch.detected or {}).get("columns") or {}
     messages = {
-        r["row"]: "; ".join(f"{m['field']}: {m['text']}" for m in r["messages"])
+        r["row"]: "; ".join(row_messages.as_line(m, columns) for m in r["messages"])
         for r in payload.get("results", [])
         if r["outcome"] == "rejected"
     }

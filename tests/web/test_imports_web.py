@@ -52,6 +52,12 @@ def test_upload_shows_a_preview_then_the_confirmed_import_writes(app, client, au
     assert re.search(r'data-count="rejected"[^>]*>.*?<span[^>]*>6</span>', html, re.S)
     assert 'data-row="13" data-outcome="duplicate"' in html
     assert "tanggal yang sah" in html  # row messages, in Indonesian
+    # Messages name the column as the file wrote it, once, and never show field codes.
+    amanah = re.search(r'<tr data-row="\d+"[^>]*>(?:(?!</tr>).)*KSP Amanah.*?</tr>', html, re.S)
+    assert amanah is not None
+    cell = re.sub(r"<[^>]+>", "", amanah.group(0))
+    assert cell.count("Tgl Badan Hukum") == 1 and "tgl_bh" not in cell
+    assert not re.search(r">\s*(tgl_bh|no_bh|desa|keterangan|anggota|hp)\s*<", html)
     [file] = [p for p in _uploaded_files(app) if p.name.startswith("upload.")]
     assert not str(file).startswith(str(Path(app.root_path)))  # outside the web root
 
@@ -89,7 +95,10 @@ def test_rejected_rows_download_holds_the_original_cells_and_a_message(app, clie
     assert rows[0][:2] == ("No", "Nama Koperasi") and rows[0][-1] == "Pesan"
     assert len(rows) == 1 + 6
     bad_date = next(r for r in rows if r[1] == "KSP Amanah")
-    assert bad_date[5] == "13/25/2001" and "tgl_bh" in bad_date[-1]
+    assert bad_date[5] == "13/25/2001"
+    # The column as the clerk's file names it, once; never the internal code.
+    assert "tgl_bh" not in bad_date[-1]
+    assert bad_date[-1].count("Tgl Badan Hukum") == 1, bad_date[-1]
     assert all(isinstance(c, str) or c is None for r in rows for c in r)  # CSV cells stay text
     # The clerk fixes the date and imports only those rows again.
     resp2 = _upload(client, resp.data, "messy-ditolak.xlsx")
