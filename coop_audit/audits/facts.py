@@ -192,3 +192,37 @@ def verdicts_for(
 
 def verdict_for(coop: Any, today: date, s: rules.RuleSettings | None = None) -> rules.Verdict:
     return verdicts_for([coop], today, s)[coop.id]
+
+
+# ---------------------------------------------------------------- verdict wording
+
+
+def _summary_prefixes() -> set[str]:
+    """The "<kind>:" words rules.Verdict.summary starts with, in every UI language (stored
+    summaries are Indonesian; a live one follows the user's language)."""
+    from flask_babel import force_locale
+
+    prefixes: set[str] = set()
+    for locale in ("id", "en"):
+        with force_locale(locale):
+            prefixes.update(str(p) for p in getattr(rules, "_SUMMARY_PREFIX", {}).values())
+    return prefixes
+
+
+def verdict_reasons(summary: str | None) -> str:
+    """A verdict summary without its leading kind word, to follow the kind's badge.
+
+    "tidak aktif: tidak menyelenggarakan RAT ..." next to the badge "Ditemukan bukti tidak
+    aktif" read "... tidak aktif tidak aktif: ..."; the badge already says the kind.
+    """
+    text = (summary or "").strip()
+    head, sep, rest = text.partition(": ")
+    if sep and head.strip() in _summary_prefixes():
+        return rest.strip()
+    return text
+
+
+def verdict_line(label: Any, summary: str | None) -> str:
+    """The verdict as one line: "Dormancy evidence found: no RAT for fiscal years ..."."""
+    reasons = verdict_reasons(summary)
+    return f"{label}: {reasons}" if reasons else str(label)

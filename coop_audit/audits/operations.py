@@ -23,7 +23,7 @@ from ..models.audits import Audit, AuditAmendment, AuditFile
 from ..permissions import ADMIN, INSPECTOR, require
 from ..timeutil import utcnow
 from . import uploads
-from .facts import evidence_from, rule_settings, submitted_audits
+from .facts import evidence_from, rule_settings, submitted_audits, verdict_reasons
 from .forms import RAT_PARTS, RAT_ROWS
 
 RECORDERS = (ADMIN, INSPECTOR)
@@ -314,10 +314,12 @@ def submit_audit(audit: Audit, actor: User, *, today: date) -> Submitted:
 
     if verdict.kind == "dormancy_evidence" and coop.status == "active":
         if can_propose(actor.role, "record_dormancy"):
+            # The status box shows this beside the verdict badge: the reasons, not the kind.
+            reasons = verdict_reasons(summary)
             result.dormancy_event = sanctions.record_dormancy(
                 coop,
                 actor,
-                reason=summary,
+                reason=reasons[:1].upper() + reasons[1:],
                 legal_ground=grounds or None,
                 evidence=[_evidence_item(audit)],
                 today=today,
@@ -338,7 +340,7 @@ def submit_audit(audit: Audit, actor: User, *, today: date) -> Submitted:
                 reason = _(
                     "Audit of %(date)s found the cooperative alive: %(summary)s",
                     date=audit.visit_date.isoformat(),
-                    summary=summary,
+                    summary=verdict_reasons(summary),
                 )
             try:
                 result.proposal = sanctions.propose(

@@ -19,6 +19,7 @@ from ..letters import formatting
 from ..letters.render import FONT_CONFIG, STATIC_DIR, StaticOnlyFetcher
 from ..timeutil import local_today
 from . import uploads
+from .facts import verdict_reasons
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "audits" / "pdf"
 MAX_PHOTOS = 6
@@ -170,6 +171,7 @@ def report_html(audit: Any, upload_dir: str | Path, office_name: str | None = No
         more_photos=max(0, len(audit.photos) - MAX_PHOTOS),
         documents=audit.documents,
         verdict_label=VERDICT_ID.get(audit.verdict_kind or "", "—"),
+        verdict_reasons=verdict_reasons(audit.verdict_summary),
         grounds=grounds if codes else [],
         met_first=first(audit.met_persons),
         inspector_first=first(audit.inspectors),

@@ -36,7 +36,7 @@ from ..nav import COOP_BADGES, COOP_SECTIONS, register_dashboard_panel
 from ..permissions import ADMIN, ALL_ROLES, HEAD, INSPECTOR, PermissionDenied, role_required
 from ..timeutil import local_today
 from . import operations, uploads
-from .facts import rule_settings, verdicts_for
+from .facts import rule_settings, verdict_line, verdict_reasons, verdicts_for
 from .forms import (
     RAT_ROWS,
     TRI_FIELDS,
@@ -58,6 +58,8 @@ def init_app(app: Flask) -> None:
     from .. import settings
 
     app.register_blueprint(bp)
+    # A global, not a context variable: imported macros (verdict_box) see globals only.
+    app.add_template_global(verdict_reasons, "verdict_reasons")
     EVENT_LABELS.update(
         {"audit_submitted": _l("Audit submitted"), "audit_amended": _l("Audit amended")}
     )
@@ -119,7 +121,8 @@ def verdict_badges(coop: Cooperative) -> list[dict[str, Any]]:
                     batch.append(obj)
         cache.update(verdicts_for(batch, today(), settings_for_request()))
     v = cache[coop.id]
-    return [{"label": v.label, "css": v.css + " verdict-badge", "title": v.summary}]
+    title = verdict_line(v.label, v.summary)
+    return [{"label": v.label, "css": v.css + " verdict-badge", "title": title}]
 
 
 def coop_section_context(coop: Cooperative) -> dict[str, Any]:
@@ -377,7 +380,11 @@ def edit(audit_id: int):
 
     if action == "submit":
         flash(
-            _("Audit submitted. Verdict: %(verdict)s.", verdict=result.verdict.summary), "success"
+            _(
+                "Audit submitted. Verdict: %(verdict)s.",
+                verdict=verdict_line(result.verdict.label, result.verdict.summary),
+            ),
+            "success",
         )
         if result.dormancy_event is not None:
             flash(_("The cooperative is now recorded as dormant."), "warning")

@@ -481,6 +481,33 @@ def test_read_only_staff_read_the_audit_its_pdf_and_evidence_but_cannot_amend(
         )
 
 
+@pytest.mark.parametrize(
+    ("lang", "badge", "doubled"),
+    [
+        ("id", "Ditemukan bukti tidak aktif", "tidak aktif tidak aktif"),
+        ("en", "Dormancy evidence found", "found dormant"),
+    ],
+)
+def test_the_verdict_badge_is_followed_by_its_reasons_not_the_kind_again(
+    client, auth, inspector, make_coop, lang, badge, doubled
+):
+    coop = make_coop(last_rat_year=2019)
+    audit_id = start(client, coop)
+    submit(client, audit_id)
+    if lang != "id":
+        token = csrf_token_from(client.get("/dasbor").get_data(as_text=True))
+        client.post(f"/language/{lang}", data={"csrf_token": token})
+    for url in (f"/audit/{audit_id}", f"/koperasi/{coop.id}"):
+        html = client.get(url).get_data(as_text=True)
+        text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+        assert badge in text, url
+        assert doubled not in text.lower(), url
+        # The badge is followed by the reasons, never by the kind word again.
+        assert not re.search(re.escape(badge) + r" (tidak aktif|dormant)\b", text, re.I), url
+    # The status reason recorded for the dormancy reads on its own after the badge too.
+    assert db.session.get(Cooperative, coop.id).status_reason.startswith("Tidak menyelenggarakan")
+
+
 def test_the_audit_page_shows_unknown_answers_as_unknown_not_as_no(client, inspector, make_coop):
     coop = make_coop(last_rat_year=2019)
     audit_id = start(client, coop)

@@ -230,6 +230,39 @@ def test_recently_decided_lists_the_latest_decision_first(client, auth, users, m
     assert positions == sorted(positions)
 
 
+def _visible_text(html: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected", "repeated"),
+    [
+        ("id", "diusulkan otomatis oleh pengingat tenggat", "otomatis) otomatis"),
+        ("en", "proposed automatically by the deadline reminder", "otomatis) automatic"),
+    ],
+)
+def test_a_sweep_proposal_says_once_that_it_was_automatic(
+    client, auth, users, make_coop, lang, expected, repeated
+):
+    from coop_audit.sanctions import deadlines
+
+    ready = make_coop(status="warned", name="Koperasi Siap Cabut")
+    add_warning_letter(
+        ready, users["head"], issued_on=date(2026, 1, 2), receipt_date=date(2026, 1, 10)
+    )
+    db.session.commit()
+    assert deadlines.sweep(TODAY).proposals_new
+    db.session.commit()
+    auth.login("head")
+    if lang != "id":
+        client.post(f"/language/{lang}", data={"csrf_token": _csrf(client)})
+    text = _visible_text(client.get("/alur/persetujuan").get_data(as_text=True))
+    assert expected in text
+    assert repeated not in text and "pengingat otomatis" not in text
+
+
 def test_diagram_page_highlights_the_state_and_has_no_script(client, auth, users):
     auth.login("viewer")
     html = client.get("/alur/diagram?status=warned").get_data(as_text=True)
