@@ -29,12 +29,14 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def letter_helpers():
-        from .labels import KIND_LABELS, METHOD_LABELS
+        from .labels import JOB_STATUS_CSS, JOB_STATUS_LABELS, KIND_LABELS, METHOD_LABELS
 
         return {
             "coop_letters": views.coop_letters,
             "letter_kind_label": lambda k: KIND_LABELS.get(k, k),
             "receipt_method_label": lambda m: METHOD_LABELS.get(m, m or ""),
+            "job_status_label": lambda st: JOB_STATUS_LABELS.get(st, st or ""),
+            "job_status_css": lambda st: JOB_STATUS_CSS.get(st, "text-bg-light"),
         }
 
     _register_workflow_hooks()

@@ -17,6 +17,20 @@ METHOD_LABELS = {
     "announcement": _l("Public announcement"),
 }
 
+# A batch print run's state, as the clerk reads it in the list of recent runs.
+JOB_STATUS_LABELS = {
+    "queued": _l("waiting"),
+    "running": _l("printing"),
+    "done": _l("ready"),
+    "failed": _l("failed"),
+}
+JOB_STATUS_CSS = {
+    "queued": "text-bg-secondary",
+    "running": "text-bg-info",
+    "done": "text-bg-success",
+    "failed": "text-bg-danger",
+}
+
 EVENT_LABELS = {
     "letter_issued": _l("Letter issued"),
     "letter_voided": _l("Letter voided"),

@@ -238,6 +238,31 @@ def test_batch_print_merges_all_pages_into_one_pdf_and_marks_them_sent(
     assert 'data-count="0"' in html
 
 
+def test_recent_print_runs_show_translated_states_and_a_download_only_when_done(
+    client, auth, users, make_coop
+):
+    issue_many(users, make_coop, 2)
+    waiting = ops.create_batch_job(ops.LetterFilter(kind="warning"), users["clerk"])
+    db.session.commit()
+    auth.login("clerk")
+    html = client.get("/surat/cetak").get_data(as_text=True)
+    row = re.search(rf"<tr><td>{waiting.id}</td>.*?</tr>", html, re.S).group(0)
+    assert ">menunggu<" in row and "queued" not in re.sub(r"<[^>]+>", " ", row)
+    assert f"/surat/cetak/{waiting.id}/unduh" not in html  # nothing to download yet
+    page = client.get(f"/surat/cetak/{waiting.id}").get_data(as_text=True)
+    assert f"/surat/cetak/{waiting.id}/unduh" not in page
+    assert client.get(f"/surat/cetak/{waiting.id}/unduh").status_code == 404
+
+    jobs.run_batch_job(waiting.id)
+    db.session.expire_all()
+    assert db.session.get(BatchJob, waiting.id).status == "done"
+    html = client.get("/surat/cetak").get_data(as_text=True)
+    row = re.search(rf"<tr><td>{waiting.id}</td>.*?</tr>", html, re.S).group(0)
+    assert ">selesai<" in row and f"/surat/cetak/{waiting.id}/unduh" in row
+    page = client.get(f"/surat/cetak/{waiting.id}").get_data(as_text=True)
+    assert f'href="/surat/cetak/{waiting.id}/unduh"' in page
+
+
 def test_a_batch_job_whose_worker_died_is_retried_then_failed(app, users, make_coop):
     letters = issue_many(users, make_coop, 2)
     job = ops.create_batch_job(ops.LetterFilter(kind="warning"), users["clerk"])

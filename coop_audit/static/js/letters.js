@@ -16,7 +16,11 @@
       var label = text.dataset["label" + s.status.charAt(0).toUpperCase() + s.status.slice(1)] || s.status;
       text.firstChild.nodeValue = label + (s.status === "failed" && s.error ? " " + s.error + " " : " ");
       count.textContent = s.progress + " / " + s.total;
-      if (s.status === "done" && s.download) { link.href = s.download; link.classList.remove("d-none"); }
+      if (s.status === "done" && s.download) {
+        link.href = s.download;
+        link.hidden = false;
+        link.classList.remove("d-none");
+      }
       if (s.status === "failed") { bar.classList.add("bg-danger"); }
       return s.status === "done" || s.status === "failed";
     };
