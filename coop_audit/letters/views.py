@@ -128,7 +128,7 @@ def detail(letter_id: int):
         methods=METHOD_LABELS,
         void_form=VoidForm(),
         receipt_form=ReceiptForm(),
-        verify_link=ops.verify_url(letter.token),
+        verify_link=url_for("verify.page", token=letter.token),
     )
 
 
