@@ -479,30 +479,9 @@ def sign(proposal: Proposal, signer: User, *, today: date) -> Proposal:
 def refuse(proposal: Proposal, signer: User, *, reason: str, today: date) -> Proposal:
     """The head refuses a proposal; the refusal needs a reason."""
     _check_signer(proposal, signer)
-    reason = _clean(reason)
-    if not reason:
-        raise WorkflowError(_("A refusal needs a reason."), "reason")
-    proposal = _lock_proposal(proposal)
-    if not proposal.is_pending:
-        raise _already_decided(proposal)
-    proposal.state = "refused"
-    proposal.decided_by_id = signer.id
-    proposal.decided_on = today
-    proposal.decided_at = utcnow()
-    proposal.refusal_reason = reason
-    db.session.flush()
-    history.record(
-        "refused",
-        cooperative_id=proposal.cooperative_id,
-        actor=signer,
-        from_status=proposal.from_status,
-        to_status=proposal.to_status,
-        trigger=proposal.trigger,
-        reason=reason,
-        legal_ground=proposal.legal_ground,
-        data={"proposal_id": proposal.id, "proposed_by_id": proposal.proposed_by_id},
+    return _close(
+        proposal, signer, "refused", reason, today, _("A refusal needs a reason."), moves=True
     )
-    return proposal
 
 
 def withdraw(proposal: Proposal, actor: User, *, reason: str, today: date) -> Proposal:
@@ -511,25 +490,44 @@ def withdraw(proposal: Proposal, actor: User, *, reason: str, today: date) -> Pr
         actor is not None and (actor.id == proposal.proposed_by_id or actor.role == ADMIN),
         _("Only the proposer can withdraw a proposal."),
     )
+    return _close(proposal, actor, "withdrawn", reason, today, _("Withdrawing needs a reason."))
+
+
+def _close(
+    proposal: Proposal,
+    actor: User,
+    state: str,
+    reason: str,
+    today: date,
+    reason_missing: str,
+    *,
+    moves: bool = False,
+) -> Proposal:
+    """End a pending proposal without a move (refused or withdrawn), with its history row."""
     reason = _clean(reason)
     if not reason:
-        raise WorkflowError(_("Withdrawing needs a reason."), "reason")
+        raise WorkflowError(reason_missing, "reason")
     proposal = _lock_proposal(proposal)
     if not proposal.is_pending:
         raise _already_decided(proposal)
-    proposal.state = "withdrawn"
+    proposal.state = state
     proposal.decided_by_id = actor.id
     proposal.decided_on = today
     proposal.decided_at = utcnow()
     proposal.refusal_reason = reason
     db.session.flush()
     history.record(
-        "withdrawn",
+        state,
         cooperative_id=proposal.cooperative_id,
         actor=actor,
+        from_status=proposal.from_status if moves else None,
+        to_status=proposal.to_status if moves else None,
         trigger=proposal.trigger,
         reason=reason,
-        data={"proposal_id": proposal.id},
+        legal_ground=proposal.legal_ground if moves else None,
+        data={"proposal_id": proposal.id, "proposed_by_id": proposal.proposed_by_id}
+        if moves
+        else {"proposal_id": proposal.id},
     )
     return proposal
 
