@@ -416,7 +416,16 @@ def propose(
     return proposal
 
 
-def _apply(proposal: Proposal, coop: Cooperative, signer: User, today: date) -> None:
+def _apply(
+    proposal: Proposal,
+    coop: Cooperative,
+    signer: User,
+    today: date,
+    *,
+    run_hooks: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Carry out a signed proposal: the move, the proposal's state, the history row, hooks."""
     before, after = _move(
         coop, proposal.trigger, reason=proposal.reason, today=today, document=proposal.document
     )
@@ -439,10 +448,12 @@ def _apply(proposal: Proposal, coop: Cooperative, signer: User, today: date) -> 
             "proposal_id": proposal.id,
             "proposed_by_id": proposal.proposed_by_id,
             "document": proposal.document,
+            **(extra or {}),
         },
     )
-    for hook in SIGNOFF_HOOKS:
-        hook(proposal, signer, today)
+    if run_hooks:
+        for hook in SIGNOFF_HOOKS:
+            hook(proposal, signer, today)
 
 
 def _already_decided(proposal: Proposal) -> WorkflowError:
@@ -686,24 +697,9 @@ def decide_objection(
         db.session.add(proposal)
         db.session.flush()
         objection.proposal_id = proposal.id
-        before, after = _move(coop, "reactivate", reason=proposal.reason, today=today)
-        proposal.state = "signed"
-        proposal.decided_by_id = head.id
-        proposal.decided_on = today
-        proposal.decided_at = utcnow()
-        db.session.flush()
-        history.record(
-            "signed",
-            cooperative_id=coop.id,
-            actor=head,
-            from_status=before,
-            to_status=after,
-            trigger="reactivate",
-            reason=proposal.reason,
-            legal_ground=proposal.legal_ground,
-            evidence=proposal.evidence,
-            data={"proposal_id": proposal.id, "objection_id": objection.id},
-        )
+        # The head's decision on the objection is the sign-off; its letter is the objection
+        # decision (OBJECTION_HOOKS below), not a separate reactivation letter.
+        _apply(proposal, coop, head, today, run_hooks=False, extra={"objection_id": objection.id})
     for hook in OBJECTION_HOOKS:
         hook(objection, head, today)
     return objection
