@@ -27,6 +27,7 @@ from ..models import STATUSES, Cluster, Cooperative
 from ..models.clusters import Shortlist, ShortlistOverride
 from ..permissions import ADMIN, ALL_ROLES, PermissionDenied, role_required
 from ..registry.query import RegisterFilter
+from ..registry.views import filter_choices as registry_filter_choices
 from ..timeutil import local_today
 from . import exports, operations, queries
 from . import shortlist as sl
@@ -43,13 +44,8 @@ def map_filter() -> RegisterFilter:
 
 
 def filter_choices() -> dict:
-    reg = regions()
-    return {
-        "kecamatan": list(reg.kecamatan.values()),
-        "villages": list(reg.villages.values()),
-        "clusters": queries.clusters(),
-        "statuses": STATUSES,
-    }
+    """The register's filter choices (one definition) plus the statuses the map offers."""
+    return {**registry_filter_choices(), "statuses": STATUSES}
 
 
 def _denied(e: PermissionDenied):
