@@ -171,10 +171,10 @@ def test_proposal_with_60_coops_repeats_table_header_and_numbers_pages(settings,
     pdf = render_pdf(make_letter("proposal", coop, coops=coops), settings)
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
     assert len(pages) >= 3
-    # Tata naskah dinas: numbered from the second page on.
-    assert "Halaman" not in pages[0]
+    # Tata naskah dinas: "- 2 -" centred at the top, from the second page on.
+    assert "- 1 -" not in pages[0]
     for number, page in enumerate(pages[1:], start=2):
-        assert f"Halaman {number} dari {len(pages)}" in flat(page)
+        assert f"- {number} -" in flat(page)
     # Page 1 is the covering letter; every Lampiran page starts its table with the header.
     for page in pages[1:]:
         assert "Nama Koperasi" in page
@@ -185,7 +185,7 @@ def test_proposal_with_60_coops_repeats_table_header_and_numbers_pages(settings,
 def test_single_page_letter_has_no_page_numbers(settings, coop):
     pdf = render_pdf(make_letter("reactivation", coop), settings)
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
-    assert "Halaman" not in pdf_text(pdf)
+    assert "- 1 -" not in pdf_text(pdf)
 
 
 @pytest.mark.parametrize(("size", "width_mm", "height_mm"), [("A4", 210, 297), ("F4", 215, 330)])
