@@ -17,7 +17,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.orm import undefer
 
 from .. import history
 from .. import settings as office_settings
@@ -840,12 +839,10 @@ def merged_pdf(letter_ids: Sequence[int], progress: Any = None, chunk: int = 100
     pdfs: list[bytes] = []
     for start in range(0, len(letter_ids), chunk):
         ids = list(letter_ids[start : start + chunk])
-        found = {
-            letter.id: letter.pdf
-            for letter in db.session.execute(
-                select(Letter).options(undefer(Letter.pdf)).where(Letter.id.in_(ids))
-            ).scalars()
-        }
+        # Only the stored bytes: loading whole Letter rows (settings snapshots) costs more
+        # than the merge itself.
+        rows = db.session.execute(select(Letter.id, Letter.pdf).where(Letter.id.in_(ids)))
+        found = {letter_id: pdf for letter_id, pdf in rows}
         missing = [i for i in ids if i not in found]
         if missing:
             raise LetterError(_("Letter %(id)s no longer exists.", id=missing[0]))
