@@ -33,6 +33,13 @@ RENDERED = """() => {
   });
   return singles + grouped;
 }"""
+SETTLED = f"""(expected) => {{
+  const map = document.getElementById('cluster-map');
+  if (map.querySelector('.leaflet-zoom-anim, .leaflet-cluster-anim')
+      || map.classList.contains('leaflet-zoom-anim')) return false;
+  const n = ({RENDERED})();
+  return n === expected ? n : false;
+}}"""
 
 
 @pytest.fixture
@@ -91,10 +98,12 @@ def _markers_for(page) -> tuple[int, int, int]:
         "() => Number(document.getElementById('cluster-map').dataset.loaded) > 0"
     )
     expected = int(page.get_attribute("#map-markers", "data-markers"))
-    page.wait_for_function(f"() => ({RENDERED})() === {expected}", timeout=10000)
+    # Counted while no zoom or cluster animation runs: mid-animation, markercluster keeps the
+    # old and the new icons in the page at once.
+    drawn = page.wait_for_function(SETTLED, arg=expected, timeout=10000).json_value()
     without = int(page.get_attribute("#without-location", "data-count"))
     shown = int(page.get_attribute("#map-count", "data-count"))
-    return page.evaluate(RENDERED), without, shown
+    return drawn, without, shown
 
 
 def _register_count(page) -> int:
