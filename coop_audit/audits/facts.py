@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -197,16 +198,18 @@ def verdict_for(coop: Any, today: date, s: rules.RuleSettings | None = None) -> 
 # ---------------------------------------------------------------- verdict wording
 
 
-def _summary_prefixes() -> set[str]:
+@cache
+def _summary_prefixes() -> frozenset[str]:
     """The "<kind>:" words rules.Verdict.summary starts with, in every UI language (stored
-    summaries are Indonesian; a live one follows the user's language)."""
+    summaries are Indonesian; a live one follows the user's language). Computed once per
+    process: switching locales reloads catalogs, and a register page asks for 50 badges."""
     from flask_babel import force_locale
 
     prefixes: set[str] = set()
     for locale in ("id", "en"):
         with force_locale(locale):
             prefixes.update(str(p) for p in getattr(rules, "_SUMMARY_PREFIX", {}).values())
-    return prefixes
+    return frozenset(prefixes)
 
 
 def verdict_reasons(summary: str | None) -> str:
