@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    DDL,
     JSON,
     CheckConstraint,
     Computed,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -129,6 +131,14 @@ class Cooperative(db.Model):
         CheckConstraint(f"bentuk IN {_in(BENTUK)}", name="bentuk"),
         Index("ix_cooperative_status_kecamatan", "status", "kecamatan_kode"),
         Index("ix_cooperative_name_key", "name_key"),
+        # PostgreSQL: text search ("%word%") through a trigram index instead of reading every
+        # row (migration 0002; pg_trgm is created by the migration or before create_all).
+        Index(
+            "ix_cooperative_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,6 +193,14 @@ class Cooperative(db.Model):
     @property
     def has_location(self) -> bool:
         return self.lat is not None and self.lng is not None
+
+
+# The trigram index needs pg_trgm (a trusted extension: the database owner may create it).
+event.listen(
+    Cooperative.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class Setting(db.Model):
