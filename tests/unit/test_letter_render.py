@@ -220,6 +220,20 @@ def test_verification_code_and_url_are_printed_when_given(settings, coop):
     assert "https://example.test/verify/AbC123" in squeeze(text)
 
 
+def test_verification_footer_sits_on_the_first_page_and_adds_no_page(settings, coop):
+    # It once followed the tembusan in the flow and pushed a full one-page letter onto a second
+    # sheet holding nothing but the QR code.
+    verified = dict(verify_url="https://example.test/verify/" + "x" * 32, short_code="K7Q-4MZ2")
+    plain = render_pdf(make_letter("reactivation", coop), settings)
+    pdf = render_pdf(make_letter("reactivation", coop, **verified), settings)
+    pages = [flat(p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == len(PdfReader(io.BytesIO(plain)).pages) == 1
+    assert "K7Q-4MZ2" in pages[0]
+    long_letter = render_pdf(make_letter("proposal", coop, coops=[coop] * 40, **verified), settings)
+    pages = [flat(p.extract_text()) for p in PdfReader(io.BytesIO(long_letter)).pages]
+    assert "K7Q-4MZ2" in pages[0] and not any("K7Q-4MZ2" in p for p in pages[1:])
+
+
 @pytest.mark.parametrize(
     "name",
     [
