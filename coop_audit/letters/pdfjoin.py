@@ -7,9 +7,11 @@ never decoded, only the small dictionaries are rewritten ("12 0 R" -> "4711 0 R"
 letter's own page tree is hung under one new root, so inherited page attributes still apply.
 
 It reads the layout WeasyPrint (pydyf) writes: a cross-reference stream or table, objects
-inside object streams, direct /Length values. Anything else (incremental updates, encryption,
-predictors, indirect lengths, a structure that does not check out) raises `Unsupported`, and
-`merge_pdfs` in render.py then uses pikepdf for the whole run; tests compare both.
+inside object streams, direct /Length values, no comments. Anything else (incremental updates,
+encryption, predictors, indirect or repeated lengths, comments, bytes the cross-reference does
+not list, object-stream offsets out of order, a /Count the page tree does not bear out, a
+damaged table) raises `Unsupported`, and `merge_pdfs` in render.py then uses pikepdf for the
+whole run. Tests compare both, and keep each input that once slipped through as a case.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 class Unsupported(ValueError):
@@ -28,7 +31,6 @@ _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _OBJ_HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s+obj\b")
 _REF = re.compile(rb"(?<![\w.+-])(\d+)\s+(\d+)\s+R(?![\w])")
 _INT = rb"\s+(\d+)"
-_STREAM_START = re.compile(rb"stream(?:\r\n|\n)")
 
 
 def _key_int(dictionary: bytes, key: bytes) -> int | None:
@@ -59,23 +61,43 @@ def _inflate(dictionary: bytes, data: bytes) -> bytes:
         raise Unsupported("bad stream") from e
 
 
+_STREAM_AFTER_DICT = re.compile(rb">>[ \t\r\n]*stream(?:\r\n|\n)")
+_LENGTH = re.compile(rb"/Length(?=[\s/<>\[\]()])\s*(\d+)?(?!\d)(\s+\d+\s+R)?")
+
+
 def _split_stream(body: bytes) -> tuple[bytes, bytes | None]:
     """(dictionary, raw stream data or None) of an object body (between "obj" and "endobj")."""
     if not body.endswith(b"endstream"):
-        return body, None
-    m = _STREAM_START.search(body)
+        return _plain(body), None
+    m = _STREAM_AFTER_DICT.search(body)
     if m is None:
         raise Unsupported("stream keyword")
-    dictionary = body[: m.start()]
-    if b"(" in dictionary:  # pydyf's stream dictionaries hold no strings
-        raise Unsupported("stream dictionary with strings")
-    length = _key_int(dictionary, b"Length")
-    if length is None:
-        raise Unsupported("indirect /Length")
+    dictionary = body[: m.start() + 2]
+    # pydyf's stream dictionaries hold no strings and no comments, and nest evenly.
+    if b"(" in dictionary or b"%" in dictionary:
+        raise Unsupported("stream dictionary with strings or comments")
+    if dictionary.count(b"<<") != dictionary.count(b">>"):
+        raise Unsupported("stream dictionary does not nest")
+    if re.search(rb"\bobj\b|endobj|stream", dictionary):
+        raise Unsupported("stray object bytes before a stream")
+    lengths = _LENGTH.findall(dictionary)
+    if len(lengths) != 1 or not lengths[0][0] or lengths[0][1]:
+        raise Unsupported("/Length missing, repeated or indirect")
+    length = int(lengths[0][0])
     data = body[m.end() : m.end() + length]
     if len(data) != length or body[m.end() + length :].strip() != b"endstream":
         raise Unsupported("stream length does not match")
     return dictionary.strip(), data
+
+
+def _plain(text: bytes) -> bytes:
+    """A non-stream object, refused when it holds anything but one PDF value: comments (a
+    "%" outside strings could hide a reference) or bytes of other objects (an unlisted object
+    between two listed ones)."""
+    for part in _outside_strings(text):
+        if b"%" in part or b"stream" in part or b"endobj" in part or re.search(rb"\bobj\b", part):
+            raise Unsupported("comment or stray object bytes")
+    return text
 
 
 def _body(data: bytes, start: int, end: int) -> bytes:
@@ -111,6 +133,19 @@ def _strings_spans(text: bytes) -> list[tuple[int, int]]:
     return spans
 
 
+def _outside_strings(text: bytes) -> list[bytes]:
+    """The parts of an object's text that are not literal strings (hex strings cannot hold
+    anything that looks like a reference or a keyword)."""
+    if b"(" not in text:
+        return [text]
+    parts, last = [], 0
+    for start, end in _strings_spans(text):
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return parts
+
+
 def _renumber(text: bytes, mapping: dict[tuple[int, int], int]) -> bytes:
     def sub(m: re.Match[bytes]) -> bytes:
         new = mapping.get((int(m.group(1)), int(m.group(2))))
@@ -118,7 +153,7 @@ def _renumber(text: bytes, mapping: dict[tuple[int, int], int]) -> bytes:
             raise Unsupported("reference to a missing object")
         return b"%d 0 R" % new
 
-    if b"(" not in text:  # hex strings cannot hold "R", so only literal strings need care
+    if b"(" not in text:
         return _REF.sub(sub, text)
     out, last = [], 0
     for start, end in _strings_spans(text):
@@ -231,11 +266,11 @@ def _parse(data: bytes) -> _Letter:
         content = _inflate(dictionary, raw)
         pairs = [int(x) for x in content[:first].split()]
         starts = [*pairs[1::2], len(content) - first]
+        if len(pairs) != 2 * n or any(a >= b for a, b in pairwise(starts)):
+            raise Unsupported("object stream offsets out of order")
         for i, number in enumerate(pairs[::2]):
-            objects[(number, 0)] = (
-                content[first + starts[i] : first + starts[i + 1]].strip(),
-                None,
-            )
+            text = content[first + starts[i] : first + starts[i + 1]].strip()
+            objects[(number, 0)] = (_plain(text), None)
         skip.add((stream_number, 0))
         if sorted(pairs[::2]) != sorted(numbers):
             raise Unsupported("object stream does not match the cross-reference")
@@ -249,7 +284,23 @@ def _parse(data: bytes) -> _Letter:
     count = _key_int(page_tree, b"Count")
     if count is None or b"/Parent" in page_tree or not page_tree.startswith(b"<<"):
         raise Unsupported("page tree root")
+    if _count_pages(objects, pages, depth=0) != count:
+        raise Unsupported("/Count does not match the page tree")
     return _Letter(objects, pages, count, skip)
+
+
+def _count_pages(objects: dict, node: tuple[int, int], depth: int) -> int:
+    """Leaves under a page tree node, counted (a /Count is not taken on trust)."""
+    if depth > 32 or node not in objects:
+        raise Unsupported("page tree too deep or broken")
+    text = objects[node][0]
+    if not re.search(rb"/Type\s*/Pages(?![\w])", text):
+        return 1
+    kids = re.search(rb"/Kids\s*\[([^\]]*)\]", text)
+    if kids is None:
+        raise Unsupported("page tree node without /Kids")
+    refs = re.findall(rb"(\d+)\s+(\d+)\s+R", kids.group(1))
+    return sum(_count_pages(objects, (int(a), int(b)), depth + 1) for a, b in refs)
 
 
 def join(pdfs: Sequence[bytes] | Iterable[bytes]) -> bytes:
@@ -263,7 +314,12 @@ def join(pdfs: Sequence[bytes] | Iterable[bytes]) -> bytes:
     kids: list[int] = []
     total_pages = 0
     for data in pdfs:
-        letter = _parse(data)
+        try:
+            letter = _parse(data)
+        except (IndexError, KeyError, ValueError) as e:  # damaged numbers, short tables ...
+            if isinstance(e, Unsupported):
+                raise
+            raise Unsupported(f"unreadable structure: {e}") from e
         mapping: dict[tuple[int, int], int] = {}
         for key in letter.objects:
             if key not in letter.skip:

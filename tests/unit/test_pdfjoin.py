@@ -126,3 +126,108 @@ def test_an_unsupported_file_makes_the_whole_run_use_pikepdf(letters):
 def test_a_damaged_letter_is_not_joined_byte_wise(letters, damage):
     with pytest.raises(pdfjoin.Unsupported):
         pdfjoin.join([letters[0], damage(letters[1])])
+
+
+# ---- hand-written PDFs: each case once produced a wrong file without an error -------------
+
+
+def raw_pdf(objects, between=None):
+    """A classic-xref PDF of (number, body) objects; `between` inserts unlisted bytes."""
+    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    offsets = {}
+    for number, body in objects:
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+        out += (between or {}).get(number, b"")
+    size = max(offsets) + 1
+    xref = len(out)
+    out += b"xref\n0 %d\n" % size
+    for n in range(size):
+        out += b"%010d 00000 n\r\n" % offsets[n] if n in offsets else b"0000000000 65535 f\r\n"
+    return out + b"trailer\n<</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+
+
+def stream(data, extra=b""):
+    return b"<</Length %d%s>>\nstream\n" % (len(data), extra) + data + b"\nendstream"
+
+
+def one_page(text=b"Hello", page=None, content=None, pages=None):
+    content = content or b"BT /F1 24 Tf 72 700 Td (" + text + b") Tj ET"
+    return [
+        (1, b"<</Type /Catalog /Pages 2 0 R>>"),
+        (2, pages or b"<</Type /Pages /Kids [3 0 R] /Count 1>>"),
+        (
+            3,
+            page
+            or b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources <</Font <</F1 5 0 R>>>> /Contents 4 0 R>>",
+        ),
+        (4, stream(content)),
+        (5, b"<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>"),
+    ]
+
+
+def test_hand_written_pdfs_join_like_pikepdf():
+    base, other = raw_pdf(one_page(b"Base")), raw_pdf(one_page(b"Other"))
+    joined = pdfjoin.join([base, other])
+    assert page_texts(joined) == page_texts(pikepdf_merge([base, other])) == ["Base", "Other"]
+
+
+BAD = {
+    # "(" in one comment and ")" in the next looked like one string hiding two references.
+    "comment_parentheses": lambda: raw_pdf(
+        one_page(
+            page=b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] % note (see\n"
+            b"/Resources <</Font <</F1 5 0 R>>>> /Contents 4 0 R % end)\n>>"
+        )
+    ),
+    # A comment inside a reference: "5 0 % font\nR" was not renumbered.
+    "comment_in_reference": lambda: raw_pdf(
+        one_page(
+            page=b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources <</Font <</F1 5 0 % font\nR>>>> /Contents 4 0 R>>"
+        )
+    ),
+    # "stream" at the end of a comment inside the stream dictionary.
+    "comment_ending_in_stream": lambda: raw_pdf(
+        [
+            *one_page()[:3],
+            (4, b"<</Length 44 % upstream\n>>\nstream\n" + b"BT /F1 24 Tf (B) Tj ET".ljust(44)),
+            one_page()[4],
+        ]
+    ),
+    # A nested /Length was taken for the stream's.
+    "nested_length": lambda: raw_pdf(
+        [
+            *one_page()[:3],
+            (
+                4,
+                b"<</Foo <</Length 30>> /Length 35>>\nstream\n"
+                + b"BT (N) Tj ET".ljust(35)
+                + b"\nendstream",
+            ),
+            one_page()[4],
+        ]
+    ),
+    # An unlisted object between two listed ones was swallowed by the one before.
+    "unlisted_object": lambda: raw_pdf(
+        one_page(content=b"% font 5 0 R\nBT /F1 24 Tf 72 700 Td (C) Tj ET"),
+        between={4: b"9 0 obj\n<</Junk 1>>\nendobj\n"},
+    ),
+    # A page tree whose /Count lies.
+    "count_lies": lambda: raw_pdf(one_page(pages=b"<</Type /Pages /Kids [3 0 R] /Count 3>>")),
+    # A classic cross-reference section that promises more entries than it holds.
+    "short_xref": lambda: raw_pdf(one_page()).replace(b"xref\n0 6", b"xref\n0 7"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_what_cannot_be_copied_safely_goes_through_pikepdf(case):
+    base = raw_pdf(one_page(b"Base"))
+    bad = BAD[case]()
+    with pytest.raises(pdfjoin.Unsupported):
+        pdfjoin.join([base, bad])
+    # merge_pdfs still prints the run, through pikepdf (which repairs what it can).
+    merged = merge_pdfs([base, bad])
+    assert len(PdfReader(io.BytesIO(merged)).pages) == len(pikepdf.open(io.BytesIO(merged)).pages)
+    assert page_texts(merged)[0] == "Base"
