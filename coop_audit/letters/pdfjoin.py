@@ -20,6 +20,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from itertools import pairwise
 
 
@@ -33,18 +34,28 @@ _REF = re.compile(rb"(?<![\w.+-])(\d+)\s+(\d+)\s+R(?![\w])")
 _INT = rb"\s+(\d+)"
 
 
+@cache
+def _key_pattern(key: bytes, shape: str) -> re.Pattern[bytes]:
+    tails = {
+        "int": _INT + rb"(?!\d)(?!\s+\d+\s+R)",
+        "ref": rb"\s+(\d+)\s+(\d+)\s+R",
+        "ints": rb"\s*\[([\d\s]*)\]",
+    }
+    return re.compile(rb"/" + key + tails[shape])
+
+
 def _key_int(dictionary: bytes, key: bytes) -> int | None:
-    m = re.search(rb"/" + key + _INT + rb"(?!\d)(?!\s+\d+\s+R)", dictionary)
+    m = _key_pattern(key, "int").search(dictionary)
     return int(m.group(1)) if m else None
 
 
 def _key_ref(dictionary: bytes, key: bytes) -> tuple[int, int] | None:
-    m = re.search(rb"/" + key + rb"\s+(\d+)\s+(\d+)\s+R", dictionary)
+    m = _key_pattern(key, "ref").search(dictionary)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def _key_ints(dictionary: bytes, key: bytes) -> list[int] | None:
-    m = re.search(rb"/" + key + rb"\s*\[([\d\s]*)\]", dictionary)
+    m = _key_pattern(key, "ints").search(dictionary)
     return [int(x) for x in m.group(1).split()] if m else None
 
 
@@ -62,6 +73,9 @@ def _inflate(dictionary: bytes, data: bytes) -> bytes:
 
 
 _STREAM_AFTER_DICT = re.compile(rb">>[ \t\r\n]*stream(?:\r\n|\n)")
+_KEYWORDS = re.compile(rb"\bobj\b|endobj|stream")
+_PAGES_NODE = re.compile(rb"/Type\s*/Pages(?![\w])")
+_KIDS = re.compile(rb"/Kids\s*\[([^\]]*)\]")
 _LENGTH = re.compile(rb"/Length(?=[\s/<>\[\]()])\s*(\d+)?(?!\d)(\s+\d+\s+R)?")
 
 
@@ -78,7 +92,7 @@ def _split_stream(body: bytes) -> tuple[bytes, bytes | None]:
         raise Unsupported("stream dictionary with strings or comments")
     if dictionary.count(b"<<") != dictionary.count(b">>"):
         raise Unsupported("stream dictionary does not nest")
-    if re.search(rb"\bobj\b|endobj|stream", dictionary):
+    if _KEYWORDS.search(dictionary):
         raise Unsupported("stray object bytes before a stream")
     lengths = _LENGTH.findall(dictionary)
     if len(lengths) != 1 or not lengths[0][0] or lengths[0][1]:
@@ -95,7 +109,7 @@ def _plain(text: bytes) -> bytes:
     "%" outside strings could hide a reference) or bytes of other objects (an unlisted object
     between two listed ones)."""
     for part in _outside_strings(text):
-        if b"%" in part or b"stream" in part or b"endobj" in part or re.search(rb"\bobj\b", part):
+        if b"%" in part or _KEYWORDS.search(part):
             raise Unsupported("comment or stray object bytes")
     return text
 
@@ -108,7 +122,8 @@ def _body(data: bytes, start: int, end: int) -> bytes:
     return text[:-6].strip()
 
 
-def _strings_spans(text: bytes) -> list[tuple[int, int]]:
+@lru_cache(maxsize=512)
+def _strings_spans(text: bytes) -> tuple[tuple[int, int], ...]:
     """(start, end) of literal strings in a PDF object (balanced parentheses, escapes)."""
     spans = []
     i = text.find(b"(")
@@ -130,7 +145,7 @@ def _strings_spans(text: bytes) -> list[tuple[int, int]]:
             raise Unsupported("unterminated string")
         spans.append((i, j + 1))
         i = text.find(b"(", j + 1)
-    return spans
+    return tuple(spans)
 
 
 def _outside_strings(text: bytes) -> list[bytes]:
@@ -294,12 +309,12 @@ def _count_pages(objects: dict, node: tuple[int, int], depth: int) -> int:
     if depth > 32 or node not in objects:
         raise Unsupported("page tree too deep or broken")
     text = objects[node][0]
-    if not re.search(rb"/Type\s*/Pages(?![\w])", text):
+    if not _PAGES_NODE.search(text):
         return 1
-    kids = re.search(rb"/Kids\s*\[([^\]]*)\]", text)
+    kids = _KIDS.search(text)
     if kids is None:
         raise Unsupported("page tree node without /Kids")
-    refs = re.findall(rb"(\d+)\s+(\d+)\s+R", kids.group(1))
+    refs = _REF.findall(kids.group(1))
     return sum(_count_pages(objects, (int(a), int(b)), depth + 1) for a, b in refs)
 
 
