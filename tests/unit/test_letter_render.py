@@ -94,6 +94,44 @@ def test_each_kind_prints_number_coop_date_and_signer(kind, settings, coop):
     assert "NIP. 19700101 199503 1 001" in text
 
 
+def baselines(pdf: bytes) -> list[tuple[int, float, str]]:
+    """(page, baseline y in pt, text) of every text piece, in drawing order."""
+    out: list[tuple[int, float, str]] = []
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, start=1):
+
+        def visit(text, cm, tm, font_dict, font_size, number=number):
+            if text.strip():
+                out.append((number, round(tm[5] * cm[3] + cm[5], 1), text.strip()))
+
+        page.extract_text(visitor_text=visit)
+    return out
+
+
+# Label rows of each kind and a value that must print on the label's own line.
+LABEL_ROWS = {
+    "warning": [("Nomor", "500.3/123/DKUKTESDM/2026"), ("Nama Koperasi", "KSU Sido Makmur")],
+    "revocation": [
+        ("Menimbang", "a."),
+        ("KESATU", "Mencabut izin KSU Sido Makmur"),
+        ("Ditetapkan di", "Karanganyar"),
+        ("pada tanggal", "3 Desember 2026"),
+    ],
+    "objection_decision": [("Nomor", "500.3/123/DKUKTESDM/2026")],
+    "reactivation": [("Nomor", "500.3/123/DKUKTESDM/2026")],
+    "reinstatement": [("Nomor", "500.3/123/DKUKTESDM/2026")],
+    "proposal": [("Nomor", "500.3/123/DKUKTESDM/2026")],
+}
+
+
+@pytest.mark.parametrize("kind", render.KINDS)
+def test_label_rows_keep_their_value_on_the_label_line(kind, settings, coop):
+    pieces = baselines(render_pdf(make_letter(kind, coop), settings))
+    for label, value in LABEL_ROWS[kind]:
+        (page, y) = next((p, y) for p, y, t in pieces if t == label)
+        beside = [t for p, yy, t in pieces if p == page and abs(yy - y) < 1 and t != label]
+        assert any(t.startswith(value) for t in beside), (label, beside)
+
+
 def test_warning_states_the_objection_right_without_a_date_before_receipt(settings, coop):
     text = flat(pdf_text(render_pdf(make_letter("warning", coop), settings)))
     assert "dalam jangka waktu 2 (dua) bulan sejak tanggal surat ini diterima" in text
