@@ -58,7 +58,7 @@ done
 echo "locust: $USERS users, ramp $RATE/s, $DURATION, gunicorn $WORKERS workers x $THREADS threads"
 LOGINS_FILE="$INSTANCE_PATH/demo-logins.txt" COOPS="$COOPS" \
   $BIN/locust -f bench/locustfile.py --headless -u "$USERS" -r "$RATE" -t "$DURATION" \
-  --host "http://127.0.0.1:$PORT" --csv "$WORK/result" --only-summary --loglevel WARNING \
+  --host "http://127.0.0.1:$PORT" --csv "$WORK/result" --only-summary --loglevel WARNING ${CLASSES:-} \
   >"$WORK/locust.log" 2>&1 || true
 
 $BIN/python - "$WORK/result_stats.csv" <<'PY'
