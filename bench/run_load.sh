@@ -3,6 +3,7 @@
 #
 #   bash bench/run_load.sh                       # 50 users, 10/s ramp, 5 minutes
 #   USERS=5 RATE=5 DURATION=20s bash bench/run_load.sh
+#   CLASSES="Viewer Inspector Clerk" bash bench/run_load.sh   # only these kinds of users
 #
 # The database (coop_load) is created and seeded once (~3 min); later runs reuse it. Traffic
 # stays on 127.0.0.1. Prints requests, errors and p50/p95/p99 (ms) per request kind and in all.
