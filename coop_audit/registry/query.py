@@ -38,6 +38,15 @@ SCAN_SORTS = {
 }
 
 
+def _rows_in_order(session: Any, ids: list[int]) -> list[Cooperative]:
+    """The cooperatives with these ids, in the order of `ids` (a page found as ids first)."""
+    if not ids:
+        return []
+    loaded = session.execute(select(Cooperative).where(Cooperative.id.in_(ids)))
+    by_id = {c.id: c for c in loaded.unique().scalars()}
+    return [by_id[i] for i in ids]
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -123,28 +132,21 @@ class RegisterFilter:
                 .offset((page - 1) * per_page)
             ).all()
             if found:
-                ids = [r.id for r in found]
-                loaded = session.execute(select(Cooperative).where(Cooperative.id.in_(ids)))
-                by_id = {c.id: c for c in loaded.unique().scalars()}
-                return [by_id[i] for i in ids], found[0].total, page
+                return _rows_in_order(session, [r.id for r in found]), found[0].total, page
         total = session.execute(self.count_select()).scalar_one()
         page = min(page, max(1, -(-total // per_page)))
-        # The page's ids first (walks the sort index only, without reading the rows it skips),
-        # then its rows: page 137 of 200,000 went from ~19 ms to ~2 ms on PostgreSQL.
+        # The page's ids first (an index-only scan of the sort index, without reading the rows
+        # it skips), then its rows: page 137 of 200,000 took ~26 ms of SQL, now ~4 ms.
         ids = list(
             session.execute(
                 select(Cooperative.id)
                 .where(*self.conditions())
-                .order_by(*SORTS[self.sort])
+                .order_by(*(SCAN_SORTS if self.q else SORTS)[self.sort])
                 .limit(per_page)
                 .offset((page - 1) * per_page)
             ).scalars()
         )
-        if not ids:
-            return [], total, page
-        loaded = session.execute(select(Cooperative).where(Cooperative.id.in_(ids)))
-        by_id = {c.id: c for c in loaded.unique().scalars()}
-        return [by_id[i] for i in ids], total, page
+        return _rows_in_order(session, ids), total, page
 
     def count_select(self) -> Select:
         return select(func.count()).select_from(Cooperative).where(*self.conditions())
