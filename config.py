@@ -87,6 +87,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast suite # noqa: S105 # nosec B105
     HUEY_IMMEDIATE = True
+    # A commit that changes cooperatives without a history row fails (see register_cache).
+    REGISTER_CACHE_STRICT = True
 
 
 CONFIGS = {

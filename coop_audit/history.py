@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from . import register_cache
 from .extensions import db
 from .models import HistoryEvent, HistoryHead, User
 from .timeutil import utcnow
@@ -103,6 +104,7 @@ def record(
     db.session.add(ev)
     head.last_id = ev.id
     head.last_hash = ev.hash
+    register_cache.note_history_appended(db.session)
     db.session.flush()
     return ev
 
@@ -201,5 +203,6 @@ def record_many(rows: list[dict[str, Any]]) -> int:
     for start in range(0, len(values), 5000):
         db.session.execute(stmt, values[start : start + 5000])
     head.last_id, head.last_hash = next_id - 1, prev
+    register_cache.note_history_appended(db.session)
     db.session.flush()
     return len(values)
