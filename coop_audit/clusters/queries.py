@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from .. import register_cache
 from ..extensions import db
 from ..geo import regions
 from ..models import STATUSES, Cluster, Cooperative
@@ -60,19 +61,18 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 def counts(flt: RegisterFilter) -> tuple[int, int]:
     """(all cooperatives matching the filter, those with coordinates) in one scan."""
-    total, located = db.session.execute(
-        select(func.count(), func.count(Cooperative.lat)).where(*flt.conditions())
-    ).one()
-    return int(total), int(located)
+    rows = groups(flt)
+    return sum(g[2] for g in rows), sum(g[3] for g in rows)
 
 
-def map_data(flt: RegisterFilter, zoom: int, bbox: tuple[float, float, float, float] | None):
-    """Compact JSON for the map: points when few enough, else per-area aggregates.
+def groups(flt: RegisterFilter) -> list[tuple[str, int | None, int, int]]:
+    """(village, cluster, cooperatives, located) for the filter: one grouped scan of the whole
+    register (21-55 ms on PostgreSQL at 200,000), so it is cached per register version."""
+    return register_cache.cached(("map_groups", flt.condition_key()), lambda: _grouped_scan(flt))
 
-    One grouped scan (by village and cluster) yields the totals and both aggregate levels;
-    points are read only when few enough of them will be sent.
-    """
-    groups = db.session.execute(
+
+def _grouped_scan(flt: RegisterFilter) -> list[tuple[str, int | None, int, int]]:
+    rows = db.session.execute(
         select(
             Cooperative.desa_kode,
             Cooperative.cluster_id,
@@ -82,8 +82,18 @@ def map_data(flt: RegisterFilter, zoom: int, bbox: tuple[float, float, float, fl
         .where(*flt.conditions())
         .group_by(Cooperative.desa_kode, Cooperative.cluster_id)
     ).all()
-    total = sum(g[2] for g in groups)
-    located = sum(g[3] for g in groups)
+    return [tuple(r) for r in rows]
+
+
+def map_data(flt: RegisterFilter, zoom: int, bbox: tuple[float, float, float, float] | None):
+    """Compact JSON for the map: points when few enough, else per-area aggregates.
+
+    One grouped scan (by village and cluster) yields the totals and both aggregate levels;
+    points are read only when few enough of them will be sent.
+    """
+    grouped = groups(flt)
+    total = sum(g[2] for g in grouped)
+    located = sum(g[3] for g in grouped)
     base = [*flt.conditions(), Cooperative.lat.is_not(None), Cooperative.lng.is_not(None)]
     boxed = list(base)
     if bbox is not None:
@@ -125,7 +135,7 @@ def map_data(flt: RegisterFilter, zoom: int, bbox: tuple[float, float, float, fl
     reg = regions()
     areas = reg.villages if level == "desa" else reg.kecamatan
     agg: dict[str, dict[str, Any]] = {}
-    for desa_kode, cluster_id, _n, n_located in groups:
+    for desa_kode, cluster_id, _n, n_located in grouped:
         if not n_located:
             continue
         kode = desa_kode if level == "desa" else desa_kode.rsplit(".", 1)[0]

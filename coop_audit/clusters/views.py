@@ -279,7 +279,7 @@ def move_cluster(cluster_id: int, direction: str):
 def assign():
     # The register's own default (no status = all statuses): this acts on the register list.
     flt = RegisterFilter.from_args(request.args)
-    total = db.session.execute(flt.count_select()).scalar_one()
+    total = flt.count(db.session)
     form = AssignForm()
     active = [c for c in queries.clusters() if c.active]
     form.cluster.choices = [("", "—")] + [(str(c.id), c.name) for c in active]

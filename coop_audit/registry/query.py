@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from .. import register_cache
 from ..models import JENIS, STATUSES, Cooperative
 
 SORTS = {
@@ -133,7 +134,7 @@ class RegisterFilter:
             ).all()
             if found:
                 return _rows_in_order(session, [r.id for r in found]), found[0].total, page
-        total = session.execute(self.count_select()).scalar_one()
+        total = self.count(session)
         page = min(page, max(1, -(-total // per_page)))
         # The page's ids first (an index-only scan of the sort index, without reading the rows
         # it skips), then its rows: page 137 of 200,000 took ~26 ms of SQL, now ~4 ms.
@@ -150,6 +151,19 @@ class RegisterFilter:
 
     def count_select(self) -> Select:
         return select(func.count()).select_from(Cooperative).where(*self.conditions())
+
+    def count(self, session: Any) -> int:
+        """How many cooperatives match: every list page shows it, so it is cached per register
+        version (counting 200,000 rows costs PostgreSQL ~25 ms of wall time, ~3x that in CPU)."""
+        return register_cache.cached(
+            ("count", self.condition_key()),
+            lambda: session.execute(self.count_select()).scalar_one(),
+            session,
+        )
+
+    def condition_key(self) -> tuple[str, ...]:
+        """The values `conditions()` depends on (everything but the sort), as a cache key."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "sort")
 
     def args(self, **override: Any) -> dict[str, Any]:
         """Non-empty filter values, for building links (url_for(..., **flt.args()))."""

@@ -112,10 +112,7 @@ def evil(app, users, make_coop):
     cluster = Cluster(code="evil", name=FORMULA, color="#112233", sort_order=1)
     db.session.add(cluster)
     db.session.commit()
-    coop = make_coop(name=FORMULA, status="dormant", **LOCATION)
-    coop.cluster_id = cluster.id
-    db.session.commit()
-    return coop
+    return make_coop(name=FORMULA, status="dormant", cluster_id=cluster.id, **LOCATION)
 
 
 def test_a_formula_name_is_text_in_every_xlsx_export(app, client, auth, users, evil):
@@ -140,12 +137,14 @@ def test_a_formula_name_is_text_in_every_xlsx_export(app, client, auth, users, e
     assert "letters agenda" in checked and "cluster summary" in checked
 
 
-def test_a_formula_name_is_text_in_the_capital_support_shortlist(app, client, auth, users, evil):
+def test_a_formula_name_is_text_in_the_capital_support_shortlist(
+    app, client, auth, users, evil, make_coop
+):
     from coop_audit.clusters import operations as cl
     from coop_audit.models.clusters import Shortlist
 
-    evil.status = "active"
-    db.session.commit()
+    # Only active cooperatives are shortlisted: one more of the same name, in the same cluster.
+    make_coop(name=FORMULA, status="active", cluster_id=evil.cluster_id, **LOCATION)
     cluster = db.session.get(Cluster, evil.cluster_id)
     try:
         snap = cl.save_shortlist(cluster, TODAY, users["admin"])
