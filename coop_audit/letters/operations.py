@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -392,6 +392,54 @@ def issue_letters(
     With workers > 1 the PDFs are rendered in a process pool (WeasyPrint is single-threaded
     CPU work); the numbers are already fixed, so the order of completion does not matter.
     """
+    return prepare_letters(items, signer=signer, today=today, workers=workers).record()
+
+
+@dataclass
+class PreparedLetters:
+    """Letters numbered and rendered, not yet stored: `record()` adds them with their history
+    rows. Rendering takes ~100-300 ms a letter and appending history locks the history head
+    until the commit, so the slow part is done before any history row of the transaction."""
+
+    letters: list[Letter]
+    signer: User
+    now: datetime
+
+    def record(self) -> list[Letter]:
+        db.session.add_all(self.letters)
+        db.session.flush()
+        rows = [
+            {
+                "kind": "letter_issued",
+                "cooperative_id": letter.cooperative_id,
+                "actor_id": self.signer.id,
+                "at": self.now,
+                "data": {
+                    "letter_id": letter.id,
+                    "number": letter.number,
+                    "letter_kind": letter.kind,
+                    "sha256": letter.sha256,
+                },
+            }
+            for letter in self.letters
+        ]
+        if len(rows) == 1:
+            row = rows[0]
+            history.record(
+                "letter_issued",
+                cooperative_id=row["cooperative_id"],
+                actor=self.signer,
+                data=row["data"],
+            )
+        else:
+            history.record_many(rows)
+        return self.letters
+
+
+def prepare_letters(
+    items: Sequence[IssueItem], *, signer: User, today: date, workers: int = 1
+) -> PreparedLetters:
+    """Number and render letters in the caller's transaction (see `issue_letters`)."""
     require(signer.role in ISSUERS, _("Only the head of office signs letters."))
     for item in items:
         if item.kind not in render.KINDS:
@@ -465,31 +513,7 @@ def issue_letters(
     for letter, pdf in zip(letters, pdfs, strict=True):
         letter.pdf = pdf
         letter.sha256 = hashlib.sha256(pdf).hexdigest()
-    db.session.add_all(letters)
-    db.session.flush()
-    rows = [
-        {
-            "kind": "letter_issued",
-            "cooperative_id": letter.cooperative_id,
-            "actor_id": signer.id,
-            "at": now,
-            "data": {
-                "letter_id": letter.id,
-                "number": letter.number,
-                "letter_kind": letter.kind,
-                "sha256": letter.sha256,
-            },
-        }
-        for letter in letters
-    ]
-    if len(rows) == 1:
-        row = rows[0]
-        history.record(
-            "letter_issued", cooperative_id=row["cooperative_id"], actor=signer, data=row["data"]
-        )
-    else:
-        history.record_many(rows)
-    return letters
+    return PreparedLetters(letters, signer, now)
 
 
 def _render_all(jobs: list[tuple[LetterData, LetterSettings]], workers: int) -> list[bytes]:
@@ -582,11 +606,14 @@ def issue_proposal(
 # --- hooks from the sanction workflow -----------------------------------------------------
 
 
-def on_signoff(proposal: Any, user: User, today: date) -> None:
-    """SIGNOFF_HOOKS: a signed proposal issues its letter in the same transaction."""
+def on_signoff(proposal: Any, user: User, today: date) -> Callable[[], object] | None:
+    """SIGNOFF_HOOKS: a signed proposal issues its letter in the same transaction (rendered
+    now, stored by the returned step after the sign-off's history row)."""
     kind = TRIGGER_KINDS.get(getattr(proposal, "trigger", ""))
-    if kind is not None:
-        issue_letter(kind, proposal.cooperative, signer=user, today=today, proposal=proposal)
+    if kind is None:
+        return None
+    item = IssueItem(kind, proposal.cooperative, proposal, {})
+    return prepare_letters([item], signer=user, today=today).record
 
 
 def _objection_coop(objection: Any) -> Cooperative | None:
@@ -598,8 +625,9 @@ def _objection_coop(objection: Any) -> Cooperative | None:
     return coop
 
 
-def on_objection_decided(objection: Any, head: User, today: date) -> None:
-    """OBJECTION_HOOKS: the decision on an objection goes out as a letter."""
+def on_objection_decided(objection: Any, head: User, today: date) -> Callable[[], object]:
+    """OBJECTION_HOOKS: the decision on an objection goes out as a letter (rendered now,
+    stored by the returned step after the decision's history rows)."""
     accepted = getattr(objection, "accepted", None)
     if accepted is None:
         accepted = getattr(objection, "state", "") == "accepted"
@@ -627,9 +655,8 @@ def on_objection_decided(objection: Any, head: User, today: date) -> None:
     )
     if warning is not None:
         extras.update(reference_number=warning.number, reference_date=warning.issued_on)
-    issue_letter(
-        "objection_decision", _objection_coop(objection), signer=head, today=today, extras=extras
-    )
+    item = IssueItem("objection_decision", _objection_coop(objection), None, extras)
+    return prepare_letters([item], signer=head, today=today).record
 
 
 # --- after issuing ------------------------------------------------------------------------

@@ -70,10 +70,14 @@ settings.register_defaults({key: getattr(_RULE_DEFAULTS, f) for f, key in SETTIN
 
 # Called inside sign() after the status move, in the same transaction: hook(proposal, signer,
 # today). The letters feature issues the letter for the move here; if a hook raises, the whole
-# sign-off rolls back.
-SIGNOFF_HOOKS: list[Callable[[Proposal, User, date], None]] = []
-# Called after an objection is decided: hook(objection, head, today).
-OBJECTION_HOOKS: list[Callable[[Objection, User, date], None]] = []
+# sign-off rolls back. Hooks run before the move's history row is appended, because appending
+# locks the history head until the commit and a hook's slow work (numbering and rendering a
+# letter) must not hold every other writer up; a hook may return a callable, run after that
+# row, for its own rows (the letter and its "letter issued" history).
+Finish = Callable[[], object] | None
+SIGNOFF_HOOKS: list[Callable[[Proposal, User, date], Finish]] = []
+# Called when an objection is decided, the same way: hook(objection, head, today).
+OBJECTION_HOOKS: list[Callable[[Objection, User, date], Finish]] = []
 
 
 class WorkflowError(Exception):
@@ -434,6 +438,7 @@ def _apply(
     proposal.decided_on = today
     proposal.decided_at = utcnow()
     db.session.flush()
+    finish = [hook(proposal, signer, today) for hook in SIGNOFF_HOOKS] if run_hooks else []
     history.record(
         "signed",
         cooperative_id=coop.id,
@@ -451,9 +456,13 @@ def _apply(
             **(extra or {}),
         },
     )
-    if run_hooks:
-        for hook in SIGNOFF_HOOKS:
-            hook(proposal, signer, today)
+    _finish(finish)
+
+
+def _finish(finishers: list[Finish]) -> None:
+    for step in finishers:
+        if step is not None:
+            step()
 
 
 def _already_decided(proposal: Proposal) -> WorkflowError:
@@ -662,6 +671,7 @@ def decide_objection(
     objection.decided_on = today
     objection.decision_reasons = reasons
     db.session.flush()
+    finish = [hook(objection, head, today) for hook in OBJECTION_HOOKS]
     history.record(
         "objection_decided",
         cooperative_id=coop.id,
@@ -700,8 +710,7 @@ def decide_objection(
         # The head's decision on the objection is the sign-off; its letter is the objection
         # decision (OBJECTION_HOOKS below), not a separate reactivation letter.
         _apply(proposal, coop, head, today, run_hooks=False, extra={"objection_id": objection.id})
-    for hook in OBJECTION_HOOKS:
-        hook(objection, head, today)
+    _finish(finish)
     return objection
 
 

@@ -10,8 +10,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from coop_audit import history
 from coop_audit.extensions import db
-from coop_audit.models import Cooperative, HistoryEvent
+from coop_audit.models import Cooperative, HistoryEvent, User
 from coop_audit.sanctions import operations as ops
 from tests.conftest import Auth, csrf_token_from
 
@@ -84,3 +85,62 @@ def test_parallel_signoff_has_one_winner_and_one_clear_refusal(app, users, make_
             select(func.count()).select_from(HistoryEvent).where(HistoryEvent.kind == "signed")
         ).scalar_one()
         assert signed_rows == 1
+
+
+def test_history_writers_do_not_wait_for_a_signoff_rendering_its_letter(app, users, make_coop):
+    """Signing renders the letter (100-300 ms); meanwhile an inspector proposing elsewhere (a
+    history row) must not queue behind the sign-off's lock on the history head."""
+    coop, other = make_coop(status="dormant"), make_coop(status="dormant")
+    proposal = ops.propose(
+        coop, "warn", users["inspector"], reason="Dorman", today=date(2026, 6, 1)
+    )
+    db.session.commit()
+    pid, other_id, inspector_id = proposal.id, other.id, users["inspector"].id
+    db.session.remove()
+
+    head = app.test_client()
+    Auth(head).login("head")
+    token = csrf_token_from(head.get("/alur/persetujuan").get_data(as_text=True))
+    rendering, proposed = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def letter_in_progress(_proposal, _signer, _today):
+        rendering.set()
+        seen["other proposal committed while the letter was rendering"] = proposed.wait(10)
+
+    def propose_elsewhere() -> None:
+        rendering.wait(10)
+        with app.app_context():
+            inspector = db.session.get(User, inspector_id)
+            ops.propose(
+                db.session.get(Cooperative, other_id),
+                "warn",
+                inspector,
+                reason="Dorman",
+                today=date(2026, 6, 1),
+            )
+            db.session.commit()
+        proposed.set()
+
+    ops.SIGNOFF_HOOKS.append(letter_in_progress)
+    thread = threading.Thread(target=propose_elsewhere)
+    try:
+        thread.start()
+        signed = head.post(
+            f"/alur/usulan/{pid}/tandatangani?today=2026-06-01",
+            data={"csrf_token": token},
+            follow_redirects=True,
+        )
+        thread.join(30)
+    finally:
+        ops.SIGNOFF_HOOKS.remove(letter_in_progress)
+
+    assert "alert-success" in signed.get_data(as_text=True)
+    assert seen == {"other proposal committed while the letter was rendering": True}
+    with app.app_context():
+        kinds = list(
+            db.session.execute(select(HistoryEvent.kind).order_by(HistoryEvent.id)).scalars()
+        )
+        # The other proposal's row came first; the sign-off's rows stay together, in order.
+        assert kinds[-3:] == ["proposed", "signed", "letter_issued"]
+        assert history.verify().ok
