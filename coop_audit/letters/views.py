@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..geo import regions
@@ -92,7 +93,10 @@ def index():
     ).scalar_one()
     last_page = max(1, -(-total // per_page))
     page = min(page, last_page)
-    rows = db.session.execute(flt.select().limit(per_page).offset((page - 1) * per_page))
+    # The list shows no snapshot (settings and data as printed, a few KB of JSON a letter).
+    rows = db.session.execute(
+        flt.select().options(defer(Letter.snapshot)).limit(per_page).offset((page - 1) * per_page)
+    )
     return render_template(
         "letters/web/index.html",
         flt=flt,
