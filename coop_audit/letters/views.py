@@ -256,7 +256,9 @@ def batch():
         unsent=bool(form.unsent.data),
     )
     if request.method == "POST":
-        if form.validate():
+        if not form.validate():
+            flash(_("Nothing was started: please correct the fields marked in red."), "danger")
+        elif request.form.get("action") != "count":  # "Count again" only recounts the selection
             try:
                 job = ops.create_batch_job(flt, current_user)
             except (ops.LetterError, PermissionDenied) as e:
@@ -265,8 +267,6 @@ def batch():
                 db.session.commit()
                 jobs.enqueue(job)
                 return redirect(url_for("letters.batch_job", job_id=job.id))
-        else:
-            flash(_("Nothing was started: please correct the fields marked in red."), "danger")
     count = len(ops.batch_letters(flt))
     recent = db.session.execute(select(BatchJob).order_by(BatchJob.id.desc()).limit(10)).scalars()
     return render_template(

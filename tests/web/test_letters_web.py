@@ -433,3 +433,28 @@ def test_head_issues_the_proposal_from_its_page(client, auth, users, make_coop):
     letter = db.session.execute(select(Letter).where(Letter.kind == "proposal")).scalar_one()
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.pdf)).pages)
     assert "KUD Lama" in text and re.sub(r"\s", "", letter.number) in re.sub(r"\s", "", text)
+
+
+def test_count_again_counts_the_selection_as_chosen_and_starts_nothing(
+    client, auth, users, make_coop
+):
+    issue_many(users, make_coop, 3, desa_kode="33.13.11.2001")  # Jaten
+    issue_many(users, make_coop, 2, desa_kode="33.13.01.2001")
+    auth.login("clerk")
+    html = client.get("/surat/cetak").get_data(as_text=True)
+    assert 'data-count="5"' in html
+    resp = post(
+        client,
+        "/surat/cetak",
+        {"kind": "", "kecamatan": "33.13.11", "unsent": "y", "action": "count"},
+    )
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "alert-danger" not in html
+    assert 'data-count="3"' in html
+    assert re.search(r'<option selected value="33.13.11">|<option value="33.13.11" selected', html)
+    assert db.session.execute(select(BatchJob)).first() is None
+    # The chosen selection is what "Prepare the PDF" then prints.
+    resp = post(client, "/surat/cetak", {"kind": "", "kecamatan": "33.13.11", "unsent": "y"})
+    assert resp.status_code == 302
+    job = db.session.execute(select(BatchJob)).scalar_one()
+    assert job.total == 3
