@@ -276,7 +276,7 @@ def _export(ext: str):
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         exports.write_csv(flt, fh)
-        mimetype = "text/csv; charset=utf-8"
+        mimetype = "text/csv"  # Werkzeug adds "; charset=utf-8" to text types
     fh.seek(0)
     return send_file(
         fh,

@@ -216,6 +216,7 @@ def test_exports_follow_the_register_filter(app, client, auth, users, make_coop)
     auth.login("viewer")
     csv = client.get("/ekspor/register.csv?status=dormant")
     assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbf")
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = csv.data.decode("utf-8-sig")
     assert "KSP Tidur Dua" in text and "KSP Aktif Satu" not in text
     assert "attachment" in csv.headers["Content-Disposition"]
