@@ -42,6 +42,13 @@ def home():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    # Pages name their icon; browsers, PDF viewers and bookmarks still ask for this path.
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
+
+
 @bp.route("/dasbor")
 @role_required(*ALL_ROLES)
 def index():
