@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,6 +22,15 @@ class NavItem:
     @property
     def prefix(self) -> str:
         return self.endpoint.split(".")[0] + "."
+
+
+def active_item(items: list[NavItem], endpoint: str) -> NavItem | None:
+    """The one menu item to highlight: the page's own, else the first of its blueprint (a
+    cooperative's page belongs to "Register", a proposal form to "Sign-off")."""
+    for item in items:
+        if item.endpoint == endpoint:
+            return item
+    return next((item for item in items if endpoint.startswith(item.prefix)), None)
 
 
 NAV = (
@@ -76,13 +85,16 @@ def init_app(app: Flask) -> None:
         def nav_items():
             if not current_user.is_authenticated:
                 return []
-            items = []
-            for item in NAV:
-                if item.endpoint in current_app.view_functions and current_user.role in item.roles:
-                    items.append(
-                        {"url": url_for(item.endpoint), "label": item.label, "prefix": item.prefix}
-                    )
-            return items
+            shown = [
+                item
+                for item in NAV
+                if item.endpoint in current_app.view_functions and current_user.role in item.roles
+            ]
+            current = active_item(shown, request.endpoint or "")
+            return [
+                {"url": url_for(item.endpoint), "label": item.label, "active": item is current}
+                for item in shown
+            ]
 
         return {
             "nav_items": nav_items,
