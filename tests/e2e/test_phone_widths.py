@@ -118,3 +118,25 @@ def test_the_workflow_diagram_scrolls_inside_its_box_with_the_current_state_in_v
         outer["x"] <= current["x"]
         and current["x"] + current["width"] <= outer["x"] + outer["width"]
     )
+
+
+@pytest.mark.parametrize("viewport", [PHONE], indirect=True)
+def test_the_capital_support_shortlist_fits_a_phone(live_server, browser_page):
+    from coop_audit import demo
+    from coop_audit.models import Cluster
+    from coop_audit.users.operations import create_user
+
+    with live_server.app.app_context():
+        create_user("head", "Drs. Bambang Sutrisno, M.M.", "head", PASSWORD)
+        demo.seed(300, 120, with_users=False)
+        db.session.commit()
+        clusters = [c.id for c in db.session.query(Cluster).order_by(Cluster.id)]
+    page = browser_page
+    login(page, live_server, "head")
+    badges = 0
+    for cluster in clusters:
+        page.goto(live_server.at(f"/klaster/usulan?cluster={cluster}"))
+        page.wait_for_load_state()
+        assert _page_width(page) <= PHONE[0], cluster
+        badges += page.locator("#shortlist .badge.text-bg-success").count()
+    assert badges  # the "qualifies" badge, the widest thing in a row, was on the pages
