@@ -223,6 +223,8 @@ def propose(coop_id: int, trigger: str):
     coop = _coop(coop_id)
     if trigger not in workflow.TRIGGERS:
         abort(404)
+    if request.method == "GET" and not workflow.can_propose(current_user.role, trigger):
+        abort(403)  # the form would only be refused when sent (the operation checks again)
     move = workflow.move_for(trigger)
     form = ProposeForm()
     if request.method == "GET" and not form.legal_ground.data:

@@ -289,3 +289,14 @@ def test_settings_page_admin_only_and_validates(client, auth, users):
     data["no_receipt_alert_days"] = "14"
     assert client.post("/alur/pengaturan", data=data).status_code == 303
     assert ops.rule_settings().objection_window_months == 3
+
+
+def test_a_proposal_form_the_role_may_not_send_is_refused_when_opened(
+    client, auth, users, make_coop
+):
+    coop = make_coop(status="dormant")
+    auth.login("head")  # a head signs warnings; an inspector proposes them
+    assert client.get(f"/alur/koperasi/{coop.id}/usul/warn").status_code == 403
+    auth.logout()
+    auth.login("inspector")
+    assert client.get(f"/alur/koperasi/{coop.id}/usul/warn").status_code == 200
