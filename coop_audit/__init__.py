@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 
 from config import config_from_env, resolve_secret_key
@@ -104,12 +105,28 @@ def register_nav(app: Flask) -> None:
     init_app(app)
 
 
+def _same_site_path(url: str | None) -> str | None:
+    """The local path of a URL of this site (the page a refused form came from), else None."""
+    from .auth.views import safe_next
+
+    parts = urlsplit(url or "")
+    if parts.netloc != request.host:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def _size_text(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
+
+
 def register_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import OperationalError
 
-    def page(code: int, title: str, message: str):
-        return render_template("error.html", code=code, title=title, message=message), code
+    def page(code: int, title: str, message: str, back: str | None = None):
+        return render_template(
+            "error.html", code=code, title=title, message=message, back=back
+        ), code
 
     @app.errorhandler(403)
     def forbidden(_e):
@@ -135,7 +152,17 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_e):
-        return page(413, _("File too large"), _("The uploaded file is larger than allowed."))
+        return page(
+            413,
+            _("File too large"),
+            _(
+                "The uploaded file is larger than allowed (%(limit)s for everything sent at "
+                "once). Nothing was saved: go back to the form, choose a smaller file and send "
+                "it again.",
+                limit=_size_text(app.config["MAX_CONTENT_LENGTH"] or 0),
+            ),
+            back=_same_site_path(request.referrer),
+        )
 
     @app.errorhandler(429)
     def too_many(_e):

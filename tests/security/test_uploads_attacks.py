@@ -88,10 +88,19 @@ def test_client_file_names_never_become_paths(app, client, draft, client_name):
 def test_a_request_over_the_size_limit_is_refused_with_a_page(app, client, draft):
     audit_id, token = draft
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    resp = upload(client, audit_id, token, "big.jpg", web.jpeg(gps=False) + b"\0" * 100_000)
+    form_page = f"http://localhost/audit/{audit_id}/ubah"
+    big = web.jpeg(gps=False) + b"\0" * 100_000
+    client.environ_base["HTTP_REFERER"] = form_page
+    resp = upload(client, audit_id, token, "big.jpg", big)
     assert resp.status_code == 413
-    assert "<html" in resp.get_data(as_text=True).lower()
+    html = resp.get_data(as_text=True)
+    assert "<html" in html.lower() and "64 KB" in html and "Tidak ada yang disimpan" in html
+    assert f'href="/audit/{audit_id}/ubah"' in html  # back to the form the file came from
     assert count_files() == 0 and files_on_disk(app) == []
+    # Only a page of this site is offered as the way back.
+    client.environ_base["HTTP_REFERER"] = "https://evil.example/x"
+    resp = upload(client, audit_id, token, "big.jpg", big)
+    assert resp.status_code == 413 and "evil.example" not in resp.get_data(as_text=True)
 
 
 def test_a_photo_over_the_photo_limit_is_refused_naming_the_file(app, client, draft, monkeypatch):
