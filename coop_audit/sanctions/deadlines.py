@@ -263,6 +263,15 @@ def _issued_on(letter_id: int | None, today: date) -> date:
     return letter.issued_on if letter is not None else today
 
 
+def reminder_text(reminder: Reminder) -> str:
+    """A reminder in the reader's language. The stored message was written in the language of
+    the sweep that raised it; it stays the text for a kind this version no longer knows."""
+    label = ITEM_LABELS.get(reminder.kind)
+    if label is None or reminder.cooperative is None:
+        return reminder.message
+    return f"{label}: {reminder.cooperative.name}"
+
+
 def open_reminders(limit: int = 50) -> list[Reminder]:
     return list(
         db.session.execute(

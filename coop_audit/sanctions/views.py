@@ -366,6 +366,7 @@ def deadlines():
         "sanctions/deadlines.html",
         board=dl.board(the_day),
         reminders=dl.open_reminders(),
+        reminder_text=dl.reminder_text,
         today=the_day,
     )
 

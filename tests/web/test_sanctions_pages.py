@@ -300,3 +300,28 @@ def test_a_proposal_form_the_role_may_not_send_is_refused_when_opened(
     auth.logout()
     auth.login("inspector")
     assert client.get(f"/alur/koperasi/{coop.id}/usul/warn").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("id", "Surat peringatan belum ada tanda terima: Koperasi Tanpa Tanda Terima"),
+        ("en", "Warning with no proof of receipt: Koperasi Tanpa Tanda Terima"),
+    ],
+)
+def test_sweep_reminders_read_in_the_readers_language(
+    client, auth, users, make_coop, lang, expected
+):
+    from coop_audit.sanctions import deadlines
+
+    coop = make_coop(status="warned", name="Koperasi Tanpa Tanda Terima")
+    add_warning_letter(coop, users["head"], issued_on=date(2026, 1, 2))
+    db.session.commit()
+    assert deadlines.sweep(TODAY).reminders_new  # raised by the sweep, in Indonesian
+    db.session.commit()
+    auth.login("viewer")
+    if lang != "id":
+        client.post(f"/language/{lang}", data={"csrf_token": _csrf(client, "/alur/tenggat")})
+    html = client.get(f"/alur/tenggat?today={TODAY}").get_data(as_text=True)
+    reminders = _visible_text(html.split('id="reminders"')[1].split("</ul>")[0])
+    assert expected in reminders
