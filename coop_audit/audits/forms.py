@@ -234,7 +234,9 @@ def parse_fields(form: AuditForm, names: set[str] | None = None) -> tuple[dict, 
         if name not in present and not (f.type == "BooleanField" and name in ticked_or_not):
             continue
         if not f.validate(form):
-            errors[name] = str(f.errors[0]) if f.errors else str(_l("Invalid value."))
+            # One message per entry: after "not a number", a range check on nothing adds noise.
+            f.errors = [f.errors[0] if f.errors else _l("Invalid value.")]
+            errors[name] = str(f.errors[0])
             continue
         values[name] = _model_value(name, f)
     return values, errors

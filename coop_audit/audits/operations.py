@@ -171,8 +171,9 @@ def add_files(
         select(func.count()).select_from(AuditFile).where(AuditFile.audit_id == audit.id)
     ).scalar_one()
     if have + len(prepared) > uploads.FILES_PER_AUDIT:
+        # "files": the upload as a whole (the view shows it at the field that received them).
         raise AuditInvalid(
-            {"photos": _("At most %(n)d files per audit.", n=uploads.FILES_PER_AUDIT)}
+            {"files": _("At most %(n)d files per audit.", n=uploads.FILES_PER_AUDIT)}
         )
     rows: list[AuditFile] = []
     written: list[Path] = []
@@ -266,16 +267,23 @@ def shows_life(audit: Audit, verdict: rules.Verdict) -> bool:
     return found and (audit.business_active is True or bool(audit.rat_years_held))
 
 
-def submit_audit(audit: Audit, actor: User, *, today: date) -> Submitted:
+def submit_audit(
+    audit: Audit, actor: User, *, today: date, field_errors: dict[str, str] | None = None
+) -> Submitted:
     """Submit a draft: it becomes append-only, its verdict is computed and recorded, and the
     workflow follows (active -> dormant on dormancy evidence; evidence of life on a dormant or
-    warned cooperative -> a reactivation proposal for the head)."""
+    warned cooperative -> a reactivation proposal for the head).
+
+    `field_errors` are the entries that could not be read or stored: the refusal lists them
+    together with every required answer still missing, so one answer shows all there is to fix.
+    """
     from ..sanctions import operations as sanctions
     from ..workflow import IllegalMove, can_propose
 
     _require_recorder(actor)
     _require_draft(audit)
-    errors = required_errors(audit, today)
+    # An entry that did not parse kept the stored value; its own message is the one that counts.
+    errors = {**required_errors(audit, today), **(field_errors or {})}
     if errors:
         raise AuditInvalid(errors)
     coop = audit.cooperative

@@ -1,6 +1,7 @@
 """Evidence files: checked by content, size-limited, stored under random names outside the web root.
 
-`prepare(data, client_name)` checks one upload in memory and returns a `Prepared` (or raises
+`read_upload(stream)` reads one upload (no more than a limit allows) and measures its real size;
+`prepare(data, client_name, size=...)` checks it in memory and returns a `Prepared` (or raises
 `UploadRefused` with a message for the user); nothing touches the disk until `write(...)`.
 The client's file name is only ever kept, cleaned, as a display label: never as a path.
 """
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import secrets
 import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -75,8 +78,28 @@ def _mb(n: int) -> str:
     return f"{n // (1024 * 1024)} MB"
 
 
-def prepare(data: bytes, client_name: str | None) -> Prepared:
+def _size(n: int) -> str:
+    """A file's size for a refusal: rounded up, so a file just over "20 MB" never reads 20.0 MB."""
+    return f"{math.ceil(n * 10 / (1024 * 1024)) / 10:.1f} MB"
+
+
+def read_upload(stream: IO[bytes], chunk: int = 1024 * 1024) -> tuple[bytes, int]:
+    """(the bytes to check, the real size) of one upload.
+
+    A file over every limit is refused anyway: only its first bytes are kept (enough to say what
+    it is) and the rest is counted, not kept, so the refusal can state the size the user sees.
+    """
+    data = stream.read(max(PHOTO_MAX_BYTES, PDF_MAX_BYTES) + 1)
+    size = len(data)
+    while more := stream.read(chunk):
+        size += len(more)
+    return data, size
+
+
+def prepare(data: bytes, client_name: str | None, *, size: int | None = None) -> Prepared:
+    """Check one upload; `size` is its real size when `data` is only its beginning."""
     label = display_name(client_name)
+    size = len(data) if size is None else max(size, len(data))
     if not data:
         raise UploadRefused(label, _("%(name)s is empty (0 bytes).", name=label))
     kind = sniff(data)
@@ -90,28 +113,28 @@ def prepare(data: bytes, client_name: str | None) -> Prepared:
             ),
         )
     if kind == "pdf":
-        return _prepare_pdf(data, label)
-    if len(data) > PHOTO_MAX_BYTES:
+        return _prepare_pdf(data, label, size)
+    if size > PHOTO_MAX_BYTES:
         raise UploadRefused(
             label,
             _(
                 "%(name)s is too large for a photo (%(size)s; at most %(max)s).",
                 name=label,
-                size=f"{len(data) / 1024 / 1024:.1f} MB",
+                size=_size(size),
                 max=_mb(PHOTO_MAX_BYTES),
             ),
         )
     return _prepare_photo(data, label, kind)
 
 
-def _prepare_pdf(data: bytes, label: str) -> Prepared:
-    if len(data) > PDF_MAX_BYTES:
+def _prepare_pdf(data: bytes, label: str, size: int) -> Prepared:
+    if size > PDF_MAX_BYTES:
         raise UploadRefused(
             label,
             _(
                 "%(name)s is too large for a document (%(size)s; at most %(max)s).",
                 name=label,
-                size=f"{len(data) / 1024 / 1024:.1f} MB",
+                size=_size(size),
                 max=_mb(PDF_MAX_BYTES),
             ),
         )

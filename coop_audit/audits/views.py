@@ -284,25 +284,36 @@ def _locked_response(audit: Audit):
     return redirect(url_for("audits.show", audit_id=audit.id))
 
 
-def _field_errors(form: AuditForm, errors: dict[str, str]) -> None:
+UPLOAD_FIELDS = ("photos", "documents")
+
+
+def _field_errors(form: AuditForm, errors: dict[str, str], uploaded: tuple[str, ...] = ()) -> None:
+    """Show each message once, at its field. A field that did not parse already shows its own
+    message; "files" (the upload as a whole) goes to the first upload field that received files."""
     for name, message in errors.items():
-        target = form._fields.get(name) or form.findings
-        target.errors = [*list(target.errors or []), message]
+        if name == "files":
+            target = form[uploaded[0] if uploaded else "photos"]
+        else:
+            target = form._fields.get(name) or form.findings
+        shown = [str(e) for e in target.errors or []]
+        if str(message) not in shown:
+            target.errors = [*shown, str(message)]
 
 
-def _incoming_files() -> list[tuple[str, bytes]]:
+def _incoming_files() -> list[tuple[str, str, bytes, int]]:
+    """(form field, client file name, bytes, real size) of each file sent."""
     out = []
-    for name in ("photos", "documents"):
-        for storage in request.files.getlist(name):
+    for field in UPLOAD_FIELDS:
+        for storage in request.files.getlist(field):
             if storage is None or (not storage.filename and not storage.content_length):
                 continue
             try:
-                data = storage.read(uploads.PDF_MAX_BYTES + 1)
+                data, size = uploads.read_upload(storage.stream)
             finally:
                 storage.close()
             if not storage.filename and not data:
                 continue
-            out.append((storage.filename or "", data))
+            out.append((field, storage.filename or "", data, size))
     return out
 
 
@@ -322,15 +333,19 @@ def edit(audit_id: int):
     action = request.form.get("action", "save")
     values, errors = parse_fields(form)
     # Check every file in memory first: one bad file refuses the whole post, nothing is stored.
-    refused: list[str] = []
+    # Each refusal is shown at the field that received the file.
+    incoming = _incoming_files()
+    uploaded = tuple(f for f in UPLOAD_FIELDS if any(field == f for field, *_rest in incoming))
+    refused: dict[str, list[str]] = {}
     prepared: list[uploads.Prepared] = []
-    for name, data in _incoming_files():
+    for field, name, data, size in incoming:
         try:
-            prepared.append(uploads.prepare(data, name))
+            prepared.append(uploads.prepare(data, name, size=size))
         except uploads.UploadRefused as e:
-            refused.append(e.message)
+            refused.setdefault(field, []).append(e.message)
     if refused:
-        form.photos.errors = refused
+        for field, messages in refused.items():
+            form[field].errors = messages
         flash(_("Nothing was saved: a file was refused (see below)."), "danger")
         return _render_form(form, audit), 400
 
@@ -342,15 +357,18 @@ def edit(audit_id: int):
                 audit, prepared, current_user, current_app.config["UPLOAD_DIR"]
             )
         if action == "submit":
-            if errors:
-                raise operations.AuditInvalid(errors)
-            result = operations.submit_audit(audit, current_user, today=today())
+            result = operations.submit_audit(
+                audit, current_user, today=today(), field_errors=errors
+            )
         db.session.commit()
     except operations.AuditInvalid as e:
         db.session.rollback()
         uploads.remove(written)
-        flash(_("Not submitted: please complete the fields marked in red."), "danger")
-        _field_errors(form, e.errors)
+        if action == "submit":
+            flash(_("Not submitted: please complete the fields marked in red."), "danger")
+        else:
+            flash(_("Nothing was saved: please correct the fields marked in red."), "danger")
+        _field_errors(form, e.errors, uploaded)
         return _render_form(form, _audit_or_404(audit_id)), 400
     except operations.AuditLocked:
         db.session.rollback()
@@ -365,12 +383,11 @@ def edit(audit_id: int):
         db.session.rollback()
         uploads.remove(written)
         log.exception("storing an audit upload failed")
-        form.photos.errors = [
-            _(
-                "The files could not be stored on the server (the disk may be full). "
-                "Nothing was saved; please tell the administrator."
-            )
-        ]
+        message = _(
+            "The files could not be stored on the server (the disk may be full). "
+            "Nothing was saved; please tell the administrator."
+        )
+        _field_errors(form, {"files": message}, uploaded)
         flash(_("Nothing was saved: the server could not store the files."), "danger")
         return _render_form(form, _audit_or_404(audit_id)), 507
     except Exception:
@@ -395,9 +412,7 @@ def edit(audit_id: int):
         return redirect(url_for("registry.detail", coop_id=audit.cooperative_id))
     if errors:
         flash(_("Saved, except the fields marked in red."), "warning")
-        _field_errors(
-            form, {k: v for k, v in errors.items() if not form._fields.get(k, form.findings).errors}
-        )
+        _field_errors(form, errors)
         return _render_form(form, audit), 400
     if prepared:
         flash(_("%(n)d file(s) added.", n=len(prepared)), "success")
