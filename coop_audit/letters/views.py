@@ -124,16 +124,24 @@ def export():
 @bp.route("/<int:letter_id>")
 @role_required(*READERS)
 def detail(letter_id: int):
-    letter = _letter(letter_id)
-    return render_template(
+    return _detail_page(_letter(letter_id), ReceiptForm())
+
+
+def _detail_page(
+    letter: Letter, receipt_form: ReceiptForm, receipt_back: str = "", status: int = 200
+) -> tuple[str, int]:
+    """A letter's page; `receipt_form` is empty, or a refused one keeping what was typed."""
+    page = render_template(
         "letters/web/detail.html",
         letter=letter,
         kinds=KIND_LABELS,
         methods=METHOD_LABELS,
-        void_form=VoidForm(),
-        receipt_form=ReceiptForm(),
+        void_form=VoidForm(formdata=None),
+        receipt_form=receipt_form,
+        receipt_back=receipt_back,
         verify_link=url_for("verify.page", token=letter.token),
     )
+    return page, status
 
 
 @bp.route("/<int:letter_id>/pdf")
@@ -166,38 +174,49 @@ def void(letter_id: int):
 @role_required(*CLERKS)
 def receipt(letter_id: int):
     letter = _letter(letter_id)
-    form = ReceiptForm()
+    form = ReceiptForm(issued_on=letter.issued_on, today=local_today())
     back = request.form.get("back") == "coop" and letter.cooperative_id
-    target = (
-        url_for("registry.detail", coop_id=letter.cooperative_id)
-        if back
-        else url_for("letters.detail", letter_id=letter_id)
-    )
     if not form.validate_on_submit():
-        errors = "; ".join(
-            f"{form[f].label.text}: {', '.join(map(str, e))}" for f, e in form.errors.items()
-        )
-        flash(_("Nothing was saved: %(msg)s", msg=errors), "danger")
-        return redirect(target)
-    upload = form.scan.data
-    scan = upload.read(ops.SCAN_MAX_BYTES + 1) if upload and upload.filename else None
+        return _receipt_refused(letter, form)
     try:
         ops.record_receipt(
             letter,
             current_user,
             method=form.method.data,
-            today=local_today(),
+            today=form.today,
             received_on=form.received_on.data,
             receiver=form.receiver.data or "",
             announced_on=form.announced_on.data,
-            scan=scan,
+            scan=form.scan_bytes,
         )
     except (ops.LetterError, PermissionDenied) as e:
-        _flash_error(e, form)
+        db.session.rollback()
+        return _receipt_refused(letter, form, e)
+    db.session.commit()
+    flash(_("Receipt recorded for %(number)s.", number=letter.number), "success")
+    if back:
+        return redirect(url_for("registry.detail", coop_id=letter.cooperative_id))
+    return redirect(url_for("letters.detail", letter_id=letter_id))
+
+
+def _receipt_refused(
+    letter: Letter, form: ReceiptForm, refusal: ops.LetterError | PermissionDenied | None = None
+) -> tuple[str, int]:
+    """The letter page again, the receipt form keeping what was typed and each error at its
+    field; it answers the cooperative page's form too, whose `back` it keeps for the retry."""
+    field = getattr(refusal, "field", None)
+    if refusal is not None and not (field and field in form):
+        flash(_("Nothing was saved: %(msg)s", msg=refusal.message), "danger")
     else:
-        db.session.commit()
-        flash(_("Receipt recorded for %(number)s.", number=letter.number), "success")
-    return redirect(target)
+        if refusal is not None:
+            form[field].errors = [*form[field].errors, refusal.message]
+        flash(_("Nothing was saved: please correct the fields marked in red."), "danger")
+    return _detail_page(
+        letter,
+        form,
+        receipt_back="coop" if request.form.get("back") == "coop" else "",
+        status=403 if isinstance(refusal, PermissionDenied) else 422,
+    )
 
 
 @bp.route("/<int:letter_id>/tanda-terima/scan")

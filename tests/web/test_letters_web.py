@@ -197,7 +197,7 @@ def test_a_receipt_scan_of_the_wrong_type_is_refused_with_a_message(client, auth
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert resp.status_code == 200
+    assert resp.status_code == 422  # the letter page again, the form keeping what was typed
     html = resp.get_data(as_text=True)
     assert "PDF, JPEG" in html
     assert db.session.get(Letter, letter.id).clock_start is None
