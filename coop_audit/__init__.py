@@ -122,11 +122,23 @@ def _size_text(n: int) -> str:
 def register_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import OperationalError
+    from werkzeug.exceptions import BadRequest
 
     def page(code: int, title: str, message: str, back: str | None = None):
         return render_template(
             "error.html", code=code, title=title, message=message, back=back
         ), code
+
+    @app.errorhandler(BadRequest)
+    def bad_request(e):
+        # Ours carry a message for the user; Werkzeug's own description is English jargon.
+        told = e.description if e.description != BadRequest.description else None
+        return page(
+            400,
+            _("The request could not be read"),
+            told or _("Nothing was saved. Go back, check what was entered and try again."),
+            back=_same_site_path(request.referrer),
+        )
 
     @app.errorhandler(403)
     def forbidden(_e):

@@ -7,6 +7,7 @@ import time
 from collections import defaultdict, deque
 
 from flask import Flask, Response, abort, request
+from flask_babel import gettext as _
 
 # Inline *styles* stay allowed: Leaflet and the marker-cluster icons set style attributes from
 # JavaScript-built HTML. Scripts must come from our own files.
@@ -38,12 +39,19 @@ def init_app(app: Flask) -> None:
             or has_nul(request.args.keys())
             or has_nul(v for vs in request.args.listvalues() for v in vs)
         ):
-            abort(400)
+            abort(400, description=_("The address contains a character that is not allowed."))
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and (
             has_nul(request.form.keys())
             or has_nul(v for vs in request.form.listvalues() for v in vs)
         ):
-            abort(400)
+            abort(
+                400,
+                description=_(
+                    "Nothing was saved: a field contains a character that is not allowed (a "
+                    "control character, often pasted from another program). Go back, retype "
+                    "the text and send the form again."
+                ),
+            )
 
     @app.after_request
     def headers(resp: Response) -> Response:

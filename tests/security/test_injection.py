@@ -247,6 +247,12 @@ def test_a_nul_byte_in_a_form_field_is_refused_before_it_reaches_the_database(
         f"/koperasi/{coop.id}/ubah", data={"csrf_token": token, "name": "Koperasi\x00Palsu"}
     )
     assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    # The app's own page, in the user's language, saying nothing was saved.
+    assert 'lang="id"' in html and "Tidak ada yang disimpan" in html and "Bad Request" not in html
     db.session.expire_all()
     assert db.session.get(Cooperative, coop.id).name == "Koperasi Asli"
-    assert client.get("/koperasi/?q=a%00b").status_code == 400
+    resp = client.get("/koperasi/?q=a%00b")
+    assert resp.status_code == 400 and "karakter yang tidak diizinkan" in resp.get_data(
+        as_text=True
+    )
