@@ -713,6 +713,15 @@ def scan_path(letter: Letter) -> Path | None:
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
+def receipt_closed(letter: Letter) -> str | None:
+    """Why no receipt can be recorded on this letter (whatever the form says), or None."""
+    if letter.is_void:
+        return _("A void letter cannot be received.")
+    if letter.clock_start is not None:
+        return _("The receipt of this letter is already recorded.")
+    return None
+
+
 def record_receipt(
     letter: Letter,
     actor: User,
@@ -726,10 +735,9 @@ def record_receipt(
 ) -> None:
     """Record the proof of receipt; its date starts the workflow's legal clock."""
     require(actor.role in CLERKS, _("Only a clerk can record a receipt."))
-    if letter.is_void:
-        raise LetterError(_("A void letter cannot be received."))
-    if letter.clock_start is not None:
-        raise LetterError(_("The receipt of this letter is already recorded."))
+    closed = receipt_closed(letter)
+    if closed is not None:
+        raise LetterError(closed)
     receiver = (receiver or "").strip()
     if method not in RECEIPT_METHODS:
         raise LetterError(_("Choose how the letter was delivered."), "method")

@@ -176,6 +176,9 @@ def receipt(letter_id: int):
     letter = _letter(letter_id)
     form = ReceiptForm(issued_on=letter.issued_on, today=local_today())
     back = request.form.get("back") == "coop" and letter.cooperative_id
+    closed = ops.receipt_closed(letter)  # the letter's state first: no field fixes that
+    if closed is not None:
+        return _receipt_refused(letter, form, ops.LetterError(closed))
     if not form.validate_on_submit():
         return _receipt_refused(letter, form)
     try:
