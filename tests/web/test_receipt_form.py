@@ -144,7 +144,7 @@ def test_a_future_date_and_a_text_file_are_both_reported_and_the_typing_is_kept(
         ({"received_on": RECEIVED.isoformat(), "receiver": "x" * 121}, {"receiver": "120"}),
         ({"method": "announcement"}, {"announced_on": NO_ANNOUNCEMENT}),
         (
-            {"method": "announcement", "announced_on": (TODAY + timedelta(days=1)).isoformat()},
+            {"method": "announcement", "announced_on": (TODAY + timedelta(days=3)).isoformat()},
             {"announced_on": FUTURE},
         ),
         ({"method": "pigeon"}, {"method": "Pilih cara penyampaian surat."}),
