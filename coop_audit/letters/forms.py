@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, Field, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .operations import RECEIPT_METHODS, SCAN_MAX_BYTES, scan_kind
+from ..models.letters import Letter
+from .operations import SCAN_MAX_BYTES, receipt_problems
 from .render import PAGE_SIZES, SIGNER_PREFIXES
 
 
@@ -101,8 +100,8 @@ class VoidForm(FlaskForm):
 class ReceiptForm(FlaskForm):
     """The proof of receipt of one letter.
 
-    `validate()` reports every field that `operations.record_receipt` would refuse, all at
-    once and before anything is stored; the operation checks again and stays the authority.
+    `validate()` reports every field `operations.receipt_problems` finds, all at once and before
+    anything is stored; `record_receipt` checks again and stays the authority.
     """
 
     method = SelectField(
@@ -119,11 +118,9 @@ class ReceiptForm(FlaskForm):
     announced_on = DateField(_l("Announcement start date"), validators=[Optional()])
     scan = FileField(_l("Scan of the receipt (PDF, JPEG or PNG)"))
 
-    def __init__(
-        self, *args, issued_on: date | None = None, today: date | None = None, **kwargs
-    ) -> None:
+    def __init__(self, *args, letter: Letter | None = None, today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.issued_on = issued_on
+        self.letter = letter
         self.today = today
         # The chosen file's bytes once validated; its name, because a page sent back with
         # errors cannot keep the file and has to ask for it again.
@@ -133,38 +130,22 @@ class ReceiptForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
-        for field, message in self._refusals():
-            if not field.errors:  # a date that does not parse already says so
-                field.errors.append(message)
-        return not self.errors
-
-    def _refusals(self) -> Iterator[tuple[Field, str]]:
-        if self.method.data not in RECEIPT_METHODS:
-            yield self.method, _("Choose how the letter was delivered.")
-        elif self.method.data == "announcement":
-            yield from self._date_refusals(
-                self.announced_on, _("Give the date the announcement started.")
-            )
-        else:
-            yield from self._date_refusals(
-                self.received_on, _("Give the date the letter was received.")
-            )
-            if not (self.receiver.data or "").strip():
-                yield self.receiver, _("Give the name of the person who received it.")
         if self.scan_name:
             self.scan_bytes = self.scan.data.read(SCAN_MAX_BYTES + 1)
-            if scan_kind(self.scan_bytes) is None:
-                yield self.scan, _("The scan must be a PDF, JPEG or PNG file.")
-            elif len(self.scan_bytes) > SCAN_MAX_BYTES:
-                yield self.scan, _("The scan may be at most 10 MB.")
-
-    def _date_refusals(self, field: DateField, missing: str) -> Iterator[tuple[Field, str]]:
-        if field.data is None:
-            yield field, missing
-        elif self.today and field.data > self.today:
-            yield field, _("The date cannot be in the future.")
-        elif self.issued_on and field.data < self.issued_on:
-            yield field, _("The date cannot be before the letter was issued.")
+        if self.letter is not None and self.today is not None:
+            problems = receipt_problems(
+                self.letter,
+                method=self.method.data or "",
+                today=self.today,
+                received_on=self.received_on.data,
+                receiver=self.receiver.data or "",
+                announced_on=self.announced_on.data,
+                scan=self.scan_bytes,
+            )
+            for name, message in problems.items():
+                if not self[name].errors:  # a date that does not parse already says so
+                    self[name].errors.append(message)
+        return not self.errors
 
 
 class BatchForm(FlaskForm):

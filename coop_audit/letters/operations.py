@@ -722,6 +722,46 @@ def receipt_closed(letter: Letter) -> str | None:
     return None
 
 
+def receipt_problems(
+    letter: Letter,
+    *,
+    method: str,
+    today: date,
+    received_on: date | None = None,
+    receiver: str = "",
+    announced_on: date | None = None,
+    scan: bytes | None = None,
+) -> dict[str, str]:
+    """Every field of a receipt that cannot be recorded, with its message (empty: all fine).
+    The receipt form shows them all at once; `record_receipt` refuses on the first."""
+    problems: dict[str, str] = {}
+    if method not in RECEIPT_METHODS:
+        problems["method"] = _("Choose how the letter was delivered.")
+    else:
+        if method == "announcement":
+            field_name, start = "announced_on", announced_on
+            missing = _("Give the date the announcement started.")
+        else:
+            field_name, start = "received_on", received_on
+            missing = _("Give the date the letter was received.")
+            if not (receiver or "").strip():
+                problems["receiver"] = _("Give the name of the person who received it.")
+        if start is None:
+            problems[field_name] = missing
+        elif start > today:
+            problems[field_name] = _("The date cannot be in the future.")
+        elif start < letter.issued_on:
+            problems[field_name] = _("The date cannot be before the letter was issued.")
+    if len((receiver or "").strip()) > 120:
+        problems["receiver"] = _("The name may be at most 120 characters.")
+    if scan is not None:
+        if scan_kind(scan) is None:
+            problems["scan"] = _("The scan must be a PDF, JPEG or PNG file.")
+        elif len(scan) > SCAN_MAX_BYTES:
+            problems["scan"] = _("The scan may be at most 10 MB.")
+    return problems
+
+
 def record_receipt(
     letter: Letter,
     actor: User,
@@ -739,27 +779,23 @@ def record_receipt(
     if closed is not None:
         raise LetterError(closed)
     receiver = (receiver or "").strip()
-    if method not in RECEIPT_METHODS:
-        raise LetterError(_("Choose how the letter was delivered."), "method")
+    problems = receipt_problems(
+        letter,
+        method=method,
+        today=today,
+        received_on=received_on,
+        receiver=receiver,
+        announced_on=announced_on,
+        scan=scan,
+    )
+    if problems:
+        field_name, message = next(iter(problems.items()))
+        raise LetterError(message, field_name)
     if method == "announcement":
-        if announced_on is None:
-            raise LetterError(_("Give the date the announcement started."), "announced_on")
-        start, field_name = announced_on, "announced_on"
         received_on = None
     else:
-        if received_on is None:
-            raise LetterError(_("Give the date the letter was received."), "received_on")
-        if not receiver:
-            raise LetterError(_("Give the name of the person who received it."), "receiver")
-        start, field_name = received_on, "received_on"
         announced_on = None
-    if start > today:
-        raise LetterError(_("The date cannot be in the future."), field_name)
-    if start < letter.issued_on:
-        raise LetterError(_("The date cannot be before the letter was issued."), field_name)
-    if len(receiver) > 120:
-        raise LetterError(_("The name may be at most 120 characters."), "receiver")
-    stored = store_scan(scan) if scan else None
+    stored = store_scan(scan) if scan is not None else None
     letter.receipt_method = method
     letter.receipt_date = received_on
     letter.announced_on = announced_on

@@ -174,7 +174,7 @@ def void(letter_id: int):
 @role_required(*CLERKS)
 def receipt(letter_id: int):
     letter = _letter(letter_id)
-    form = ReceiptForm(issued_on=letter.issued_on, today=local_today())
+    form = ReceiptForm(letter=letter, today=local_today())
     back = request.form.get("back") == "coop" and letter.cooperative_id
     closed = ops.receipt_closed(letter)  # the letter's state first: no field fixes that
     if closed is not None:

@@ -37,6 +37,14 @@ def draft(app, client, auth, users, make_coop, monkeypatch):
     return audit_id, form_token(client, audit_id)
 
 
+def send(client, draft, action: str, **fields):
+    """Post the audit form of `draft` with `action` and these fields (files as lists)."""
+    audit_id, token = draft
+    return post_multipart(
+        client, f"/audit/{audit_id}/ubah", {"csrf_token": token, "action": action, **fields}
+    )
+
+
 def at_field(html: str, name: str) -> tuple[bool, list[str]]:
     """(outlined in red, the messages shown with it) for the form field `name`."""
     doc = lxml.html.fromstring(html)
@@ -99,17 +107,8 @@ def no_files(app) -> bool:
 def test_an_oversize_file_is_refused_stating_its_real_size(
     app, client, draft, field, name, data, message
 ):
-    audit_id, token = draft
-    resp = post_multipart(
-        client,
-        f"/audit/{audit_id}/ubah",
-        {
-            "csrf_token": token,
-            "action": "upload",
-            "findings": "Kantor buka.",
-            field: [(data, name)],
-        },
-    )
+    audit_id = draft[0]
+    resp = send(client, draft, "upload", findings="Kantor buka.", **{field: [(data, name)]})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert at_field(html, field) == (True, [message])
@@ -136,12 +135,7 @@ NOT_A_FILE_WE_TAKE = "notes.txt bukan foto JPEG, PNG atau HEIC maupun dokumen PD
 
 @pytest.mark.parametrize(("field", "other"), [("documents", "photos"), ("photos", "documents")])
 def test_a_refused_file_is_shown_at_the_field_that_received_it(app, client, draft, field, other):
-    audit_id, token = draft
-    resp = post_multipart(
-        client,
-        f"/audit/{audit_id}/ubah",
-        {"csrf_token": token, "action": "upload", field: [(b"rapat hari senin\n", "notes.txt")]},
-    )
+    resp = send(client, draft, "upload", **{field: [(b"rapat hari senin\n", "notes.txt")]})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
     invalid, messages = at_field(html, field)
@@ -151,16 +145,12 @@ def test_a_refused_file_is_shown_at_the_field_that_received_it(app, client, draf
 
 
 def test_bad_files_in_both_fields_are_each_shown_at_their_own(app, client, draft):
-    audit_id, token = draft
-    resp = post_multipart(
+    resp = send(
         client,
-        f"/audit/{audit_id}/ubah",
-        {
-            "csrf_token": token,
-            "action": "upload",
-            "photos": [(jpeg(), "kantor.jpg"), (b"", "kosong.jpg")],
-            "documents": [(b"%PDF-1.7\n" + bytes(21 * MB), "big.pdf")],
-        },
+        draft,
+        "upload",
+        photos=[(jpeg(), "kantor.jpg"), (b"", "kosong.jpg")],
+        documents=[(b"%PDF-1.7\n" + bytes(21 * MB), "big.pdf")],
     )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
@@ -174,12 +164,7 @@ def test_bad_files_in_both_fields_are_each_shown_at_their_own(app, client, draft
 
 def test_too_many_files_is_shown_at_the_field_that_received_them(app, client, draft, monkeypatch):
     monkeypatch.setattr(uploads, "FILES_PER_AUDIT", 0)
-    audit_id, token = draft
-    resp = post_multipart(
-        client,
-        f"/audit/{audit_id}/ubah",
-        {"csrf_token": token, "action": "upload", "documents": [(pdf_bytes(), "surat.pdf")]},
-    )
+    resp = send(client, draft, "upload", documents=[(pdf_bytes(), "surat.pdf")])
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert at_field(html, "documents") == (True, ["Paling banyak 0 berkas per pemeriksaan."])
@@ -195,12 +180,7 @@ BLANK = {"office_found": "", "board_reachable": "", "business_active": "", "find
 
 
 def test_a_blank_submit_flags_every_missing_answer(client, draft):
-    audit_id, token = draft
-    resp = post_multipart(
-        client,
-        f"/audit/{audit_id}/ubah",
-        {"csrf_token": token, "action": "submit", "visit_date": "", **BLANK},
-    )
+    resp = send(client, draft, "submit", visit_date="", **BLANK)
     assert resp.status_code == 400
     assert flagged(resp.get_data(as_text=True)) == set(REQUIRED)
 
@@ -218,20 +198,17 @@ def test_a_blank_submit_flags_every_missing_answer(client, draft):
 def test_a_refused_submit_names_each_problem_once_and_every_missing_answer(
     client, draft, entry, field, message
 ):
-    audit_id, token = draft
+    audit_id = draft[0]
     before = audit_row(audit_id)
     stored = (before.visit_date, before.inspectors, before.rat, before.lat)
-    resp = post_multipart(
+    resp = send(
         client,
-        f"/audit/{audit_id}/ubah",
-        {
-            "csrf_token": token,
-            "action": "submit",
-            "inspectors": "Budi Santoso",
-            "recommendation": "Perlu pembinaan.",
-            **BLANK,
-            **entry,
-        },
+        draft,
+        "submit",
+        inspectors="Budi Santoso",
+        recommendation="Perlu pembinaan.",
+        **BLANK,
+        **entry,
     )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
@@ -253,17 +230,14 @@ def test_a_refused_submit_names_each_problem_once_and_every_missing_answer(
 
 
 def test_a_saved_draft_names_a_bad_entry_once_and_keeps_the_rest(client, draft):
-    audit_id, token = draft
-    resp = post_multipart(
+    audit_id = draft[0]
+    resp = send(
         client,
-        f"/audit/{audit_id}/ubah",
-        {
-            "csrf_token": token,
-            "action": "save",
-            "visit_date": "2027-01-10",
-            "member_count": "banyak",
-            "findings": "Kantor buka.",
-        },
+        draft,
+        "save",
+        visit_date="2027-01-10",
+        member_count="banyak",
+        findings="Kantor buka.",
     )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
