@@ -7,7 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from config import config_from_env, resolve_secret_key
@@ -125,6 +125,11 @@ def register_errors(app: Flask) -> None:
     from werkzeug.exceptions import BadRequest
 
     def page(code: int, title: str, message: str, back: str | None = None):
+        # Scripts that asked for JSON (the audit autosave) get the message, not a page.
+        if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+            "application/json"
+        ):
+            return jsonify(ok=False, title=title, message=message), code
         return render_template(
             "error.html", code=code, title=title, message=message, back=back
         ), code

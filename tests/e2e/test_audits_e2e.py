@@ -78,6 +78,13 @@ def test_a_phone_audit_with_a_photo_moves_an_active_cooperative_to_dormant_and_e
         page.select_option(f"#rat_held_{i}", "no")
     page.fill("#lat", "-7.600000")
     page.fill("#lng", "111.000000")
+    # Text the server refuses (a NUL byte, as pasted from some programs) is named as such, not
+    # reported as a lost connection and retried forever.
+    with page.expect_response(lambda r: r.url.endswith("/draf") and r.status == 400):
+        page.fill("#findings", "Kantor\x00kosong")
+    page.wait_for_function(
+        "document.getElementById('autosave-status').textContent.includes('karakter')"
+    )
     # The draft is saved on the server while typing (autosave posts the changed fields).
     with page.expect_response(lambda r: r.url.endswith("/draf") and r.status == 200):
         page.fill("#findings", "Kantor kosong; pengurus tidak dapat dihubungi sejak 2021.")

@@ -123,6 +123,20 @@ def test_autosave_without_the_csrf_token_is_refused(client, inspector, make_coop
     assert db.session.get(Audit, audit_id).findings is None
 
 
+def test_autosave_of_text_the_server_refuses_answers_json_naming_the_problem(
+    client, inspector, make_coop
+):
+    audit_id = start(client, make_coop())
+    resp = client.post(
+        f"/audit/{audit_id}/draf",
+        data={"findings": "Kantor\x00tutup"},
+        headers={"X-CSRFToken": form_token(client, audit_id), "Accept": "application/json"},
+    )
+    assert resp.status_code == 400
+    assert "karakter yang tidak diizinkan" in resp.get_json()["message"]
+    assert db.session.get(Audit, audit_id).findings is None
+
+
 def test_a_position_outside_karanganyar_is_not_saved(client, inspector, make_coop):
     audit_id = start(client, make_coop())
     token = form_token(client, audit_id)

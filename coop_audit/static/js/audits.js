@@ -69,6 +69,12 @@
     }).then(function (r) {
       inFlight = false;
       if (r.status === 409) { locked = true; say(form.dataset.msgLocked); return; }
+      if (r.status >= 400 && r.status < 500 && r.body.message) {
+        // Refused, not lost: say why and wait for the next change instead of retrying.
+        names.forEach(function (n) { dirty[n] = true; });
+        say(r.body.message);
+        return;
+      }
       if (r.status !== 200) { names.forEach(function (n) { dirty[n] = true; }); say(form.dataset.msgOffline); schedule(10000); return; }
       var errs = r.body.errors || {};
       markErrors(errs);
