@@ -63,7 +63,7 @@ def sweep_command(today_s: str | None, as_json: bool) -> None:
         return
     click.echo(
         f"Sweep {result.today}: {result.reminders_new} new reminders "
-        f"({result.reminders_existing} already raised), "
+        f"({result.reminders_existing} already raised, {result.reminders_resolved} resolved), "
         f"{len(result.proposals_new)} revocations proposed, "
         f"{result.proposals_skipped} already proposed."
     )

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import workflow
 from ..extensions import db
@@ -179,6 +179,7 @@ class SweepResult:
     today: str
     reminders_new: int = 0
     reminders_existing: int = 0
+    reminders_resolved: int = 0
     proposals_new: list[int] = field(default_factory=list)
     proposals_skipped: int = 0
     errors: list[str] = field(default_factory=list)
@@ -187,14 +188,34 @@ class SweepResult:
         return asdict(self)
 
 
+def _remindable(b: Board) -> list[Item]:
+    return [*b.no_receipt, *b.objections, *b.overdue, *b.due_this_week]
+
+
+def _reminder_key(item: Item) -> str:
+    ref = item.objection_id or item.letter_id or 0
+    return f"{item.kind}:{item.cooperative_id}:{ref}:{item.state}"
+
+
+def reminder_keys(b: Board) -> set[str]:
+    """The reminders the board calls for now (a sweep raises the missing ones)."""
+    return {_reminder_key(item) for item in _remindable(b)}
+
+
 def sweep(today: date) -> SweepResult:
     """Raise reminders for what is due and propose revocations whose window is over."""
     result = SweepResult(today.isoformat())
     b = board(today)
     existing = set(db.session.execute(select(Reminder.key)).scalars())
-    for item in [*b.no_receipt, *b.objections, *b.overdue, *b.due_this_week]:
-        ref = item.objection_id or item.letter_id or 0
-        key = f"{item.kind}:{item.cooperative_id}:{ref}:{item.state}"
+    current = reminder_keys(b)
+    # What was done since (a receipt recorded, an objection decided) is no longer reminded of.
+    result.reminders_resolved = db.session.execute(
+        update(Reminder)
+        .where(Reminder.resolved_on.is_(None), Reminder.key.not_in(current))
+        .values(resolved_on=today)
+    ).rowcount
+    for item in _remindable(b):
+        key = _reminder_key(item)
         if key in existing:
             result.reminders_existing += 1
             continue
@@ -272,11 +293,13 @@ def reminder_text(reminder: Reminder) -> str:
     return f"{label}: {reminder.cooperative.name}"
 
 
-def open_reminders(limit: int = 50) -> list[Reminder]:
+def open_reminders(current: Board, limit: int = 50) -> list[Reminder]:
+    """Reminders still called for by the `current` board: one dealt with since the last sweep
+    (a receipt recorded this morning) is not shown, though the sweep resolves it only later."""
     return list(
         db.session.execute(
             select(Reminder)
-            .where(Reminder.resolved_on.is_(None))
+            .where(Reminder.resolved_on.is_(None), Reminder.key.in_(reminder_keys(current)))
             .order_by(Reminder.raised_on.desc(), Reminder.id.desc())
             .limit(limit)
         )

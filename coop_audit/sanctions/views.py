@@ -362,10 +362,11 @@ def objection(objection_id: int):
 @role_required(*ALL_ROLES)
 def deadlines():
     the_day = today()
+    board = dl.board(the_day)
     return render_template(
         "sanctions/deadlines.html",
-        board=dl.board(the_day),
-        reminders=dl.open_reminders(),
+        board=board,
+        reminders=dl.open_reminders(board),
         reminder_text=dl.reminder_text,
         today=the_day,
     )

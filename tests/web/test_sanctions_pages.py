@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from coop_audit.extensions import db
 from coop_audit.models import Cooperative
@@ -325,3 +326,41 @@ def test_sweep_reminders_read_in_the_readers_language(
     html = client.get(f"/alur/tenggat?today={TODAY}").get_data(as_text=True)
     reminders = _visible_text(html.split('id="reminders"')[1].split("</ul>")[0])
     assert expected in reminders
+
+
+def test_a_reminder_dealt_with_leaves_the_page_at_once_and_is_resolved_by_the_next_sweep(
+    client, auth, users, make_coop
+):
+    from coop_audit.letters import operations as letters
+    from coop_audit.models.workflow import Reminder
+    from coop_audit.sanctions import deadlines
+
+    coop = make_coop(status="warned", name="Koperasi Sudah Terima")
+    letter = add_warning_letter(coop, users["head"], issued_on=date(2026, 1, 2))
+    db.session.commit()
+    deadlines.sweep(TODAY)
+    db.session.commit()
+    auth.login("clerk")
+
+    def reminders() -> str:
+        html = client.get(f"/alur/tenggat?today={TODAY}").get_data(as_text=True)
+        return html.split('id="reminders"')[1].split("</ul>")[0] if 'id="reminders"' in html else ""
+
+    assert "Koperasi Sudah Terima" in reminders()
+    letters.record_receipt(
+        letter,
+        users["clerk"],
+        method="hand",
+        today=TODAY,
+        received_on=date(2026, 1, 10),
+        receiver="Pak Lurah",
+    )
+    db.session.commit()
+    assert "Koperasi Sudah Terima" not in reminders()  # before any sweep
+    result = deadlines.sweep(TODAY)
+    db.session.commit()
+    assert result.reminders_resolved >= 1
+    resolved = db.session.execute(
+        select(Reminder).where(Reminder.cooperative_id == coop.id, Reminder.kind == "no_receipt")
+    ).scalar_one()
+    assert resolved.resolved_on == TODAY
