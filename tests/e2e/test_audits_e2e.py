@@ -109,3 +109,22 @@ def test_a_phone_audit_with_a_photo_moves_an_active_cooperative_to_dormant_and_e
         assert db.session.query(Audit).one().state == "submitted"
         assert [f.kind for f in db.session.query(AuditFile)] == ["photo"]
         assert len(list(Path(app.config["UPLOAD_DIR"]).rglob("*.jpg"))) == 2  # photo + thumb
+
+
+@pytest.mark.parametrize("viewport", [(390, 844)], indirect=True)
+def test_the_village_head_checkbox_sits_on_its_label_line(live_server, browser_page):
+    coop_id = _seed(live_server.app)
+    page = browser_page
+    login(page, live_server, "inspector")
+    page.goto(live_server.at(f"/koperasi/{coop_id}"))
+    page.click("#new-audit")
+    page.wait_for_selector("#audit-form")
+    box = page.locator("#village_head_statement").bounding_box()
+    label = page.locator("label[for=village_head_statement]").bounding_box()
+    legend = page.locator("legend", has_text="Kepala desa").bounding_box()
+    assert box and label and legend
+    assert box["y"] >= legend["y"] + legend["height"] - 1  # below its legend, not beside it
+    assert (
+        abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < label["height"]
+    )
+    assert box["x"] < label["x"]  # and to the left of its label
