@@ -3,7 +3,8 @@
 `live_server` runs the app with werkzeug's make_server in a thread on 127.0.0.1 (a free port)
 over a file-based SQLite database in tmp_path, created with db.create_all() and the reference
 data. `browser_page` is a Playwright page on Debian's Chromium; parametrize `viewport` (a
-(width, height) tuple) indirectly to change its size. `login(page, username)` logs a user in.
+(width, height) tuple) indirectly to change its size. `login(page, username)` logs a user in;
+`submit(page, target)` clicks a button that sends a form and waits for the page it leads to.
 """
 
 from __future__ import annotations
@@ -103,5 +104,17 @@ def login(page, server: LiveServer, username: str, password: str = PASSWORD) -> 
     page.goto(server.at("/login"))
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.locator("form:has(input[name=password]) button[type=submit]").click()
-    page.wait_for_load_state()
+    submit(page, "form:has(input[name=password]) button[type=submit]")
+
+
+def submit(page, target) -> None:
+    """Click `target` (a selector or locator) that sends a form; return once the answer loaded.
+
+    A bare click() returns as soon as the click is dispatched. The form's navigation starts a
+    moment later, so a wait_for_load_state() right after it sees the old page as loaded, and a
+    goto() right after it can cancel the submit before it reaches the server (a login that never
+    happened, seen in CI). Waiting for the navigation the click starts closes that race.
+    """
+    locator = page.locator(target) if isinstance(target, str) else target
+    with page.expect_navigation():
+        locator.click()

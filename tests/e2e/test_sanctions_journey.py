@@ -7,7 +7,7 @@ import os
 import pytest
 
 from coop_audit.extensions import db
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -60,14 +60,13 @@ def test_inspector_warns_head_signs_clerk_receipts_head_revokes(
     page.click("#coop-moves a[data-trigger=warn]")
     page.fill("textarea[name=reason]", "Tidak menyelenggarakan RAT 2022-2024")
     page.fill("textarea[name=evidence]", "Pemeriksaan 20-05-2026\nSurat keterangan kepala desa")
-    page.click("#propose-submit")
+    submit(page, "#propose-submit")
     assert page.locator("#coop-pending").is_visible()
 
     # 2. The head signs it in the queue.
     login(page, live_server, "kadis")
     page.goto(live_server.at(f"/alur/persetujuan?today={WARN_DAY}"))
-    page.locator("#pending button[id^=sign-]").first.click()
-    page.wait_for_load_state()
+    submit(page, page.locator("#pending button[id^=sign-]").first)
     assert page.locator(".alert-success").count() >= 1
     page.goto(coop_url)
     assert page.locator("#status-box [data-status=warned]").is_visible()
@@ -82,8 +81,7 @@ def test_inspector_warns_head_signs_clerk_receipts_head_revokes(
     form = receipt.locator("form")
     form.locator("input[name=received_on]").fill(RECEIPT_DAY)
     form.locator("input[name=receiver]").fill("Slamet Raharjo (ketua)")
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    submit(page, form.locator("button[type=submit]"))
     assert page.locator("#clock-start").is_visible()
     # A clerk sees no sign button anywhere.
     assert page.locator("[id^=coop-sign-]").count() == 0
@@ -92,14 +90,13 @@ def test_inspector_warns_head_signs_clerk_receipts_head_revokes(
     page.goto(f"{coop_url}?today={REVOKE_DAY}")
     page.click("#coop-moves a[data-trigger=revoke]")
     page.fill("textarea[name=reason]", "Masa keberatan berakhir tanpa keberatan")
-    page.click("#propose-submit")
+    submit(page, "#propose-submit")
     assert page.locator("#coop-pending").is_visible()
 
     # 5. The head signs the revocation.
     login(page, live_server, "kadis")
     page.goto(live_server.at(f"/alur/persetujuan?today={REVOKE_DAY}"))
-    page.locator("#pending button[id^=sign-]").first.click()
-    page.wait_for_load_state()
+    submit(page, page.locator("#pending button[id^=sign-]").first)
 
     # 6. The timeline shows every step; the diagram highlights the new state.
     page.goto(coop_url)

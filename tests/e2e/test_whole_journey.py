@@ -25,7 +25,7 @@ from coop_audit import rules
 from coop_audit.extensions import db
 from coop_audit.timeutil import local_today
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -186,15 +186,14 @@ def test_the_whole_journey_from_import_to_revoked_letter_verified(
     page.click("#coop-moves a[data-trigger=warn]")
     page.fill("textarea[name=reason]", "Tidak menyelenggarakan RAT tiga tahun buku terakhir")
     page.fill("textarea[name=evidence]", f"Berita acara pemeriksaan {t0:%d-%m-%Y}\nFoto kantor")
-    page.click("#propose-submit")
+    submit(page, "#propose-submit")
     assert "Usulan dikirim" in j.flash()
     assert page.locator("#coop-pending").is_visible()
     j.shot("warning-proposed")
 
     login(page, live_server, "kadis")
     j.go("/alur/persetujuan", today=t0)
-    page.locator("#pending button[id^=sign-]").first.click()
-    page.wait_for_load_state()
+    submit(page, page.locator("#pending button[id^=sign-]").first)
     assert f"Ditandatangani: {coop_name}" in j.flash()
     j.go(coop_path)
     assert j.status() == "warned"
@@ -228,8 +227,7 @@ def test_the_whole_journey_from_import_to_revoked_letter_verified(
     form.locator("select[name=method]").select_option("hand")
     form.locator("input[name=received_on]").fill(t0.isoformat())
     form.locator("input[name=receiver]").fill("Slamet Raharjo (ketua)")
-    form.get_by_role("button", name="Simpan tanda terima").click()
-    page.wait_for_load_state()
+    submit(page, form.get_by_role("button", name="Simpan tanda terima"))
     assert f"Tanda terima surat {warning_number} telah dicatat" in j.flash()
     assert "Slamet Raharjo" in page.inner_text("dl")
     j.shot("receipt-recorded")
@@ -240,7 +238,7 @@ def test_the_whole_journey_from_import_to_revoked_letter_verified(
     page.click("#record-objection")
     page.fill("textarea[name=text]", "Pengurus menyatakan koperasi masih menjalankan usaha.")
     page.fill("input[name=document]", "Surat keberatan pengurus")
-    page.locator("#objection-form button[type=submit]").click()
+    submit(page, "#objection-form button[type=submit]")
     assert "Keberatan dicatat" in j.flash()
     assert "menunggu keputusan" in page.inner_text("#coop-objections")
     j.shot("objection-filed")
@@ -254,7 +252,7 @@ def test_the_whole_journey_from_import_to_revoked_letter_verified(
         "textarea[name=reasons]",
         "Tidak ada bukti RAT maupun kegiatan usaha; kantor tidak ditemukan saat pemeriksaan.",
     )
-    page.locator("#decide-form button[type=submit]").click()
+    submit(page, "#decide-form button[type=submit]")
     assert "Keberatan telah diputus" in j.flash()
     assert "ditolak" in page.inner_text("#coop-objections")
     assert j.status() == "warned"
@@ -266,14 +264,13 @@ def test_the_whole_journey_from_import_to_revoked_letter_verified(
     assert "masa berakhir" in page.inner_text("#objection-deadline")
     page.click("#coop-moves a[data-trigger=revoke]")
     page.fill("textarea[name=reason]", "Masa keberatan berakhir; keberatan ditolak")
-    page.click("#propose-submit")
+    submit(page, "#propose-submit")
     assert "Usulan dikirim" in j.flash()
     j.shot("revocation-proposed")
 
     login(page, live_server, "kadis")
     j.go(coop_path, today=revoke_day)
-    page.locator("#coop-pending button[id^=coop-sign-]").click()
-    page.wait_for_load_state()
+    submit(page, page.locator("#coop-pending button[id^=coop-sign-]"))
     assert f"Ditandatangani: {coop_name}" in j.flash()
     assert j.status() == "license_revoked"
     assert "Izin dicabut" in page.inner_text("#status-box")
