@@ -132,6 +132,30 @@ def test_label_rows_keep_their_value_on_the_label_line(kind, settings, coop):
         assert any(t.startswith(value) for t in beside), (label, beside)
 
 
+DIKTUM_ROWS = [
+    ("Menetapkan", "KEPUTUSAN"),
+    ("KESATU", "Mencabut izin"),
+    ("KEDUA", "Dengan dicabutnya izin"),
+    ("KETIGA", "Keputusan ini mulai berlaku"),
+]
+
+
+@pytest.mark.parametrize("extra_bases", range(8, 20))
+def test_a_page_break_never_leaves_a_label_or_heading_alone(settings, coop, extra_bases):
+    """A longer Mengingat list moves each row of the decision across the page end in turn
+    (with this letterhead, 10, 14 and 18 more bases left "KEDUA :", "KESATU :" and
+    "Menetapkan :" alone at the bottom of page 1, and 19 the heading "MEMUTUSKAN:")."""
+    bases = [*settings.mengingat, *(f"Peraturan Nomor {i} Tahun 2020" for i in range(extra_bases))]
+    letter_settings = replace(settings, contact_line="Telepon (0271) 495039", mengingat=bases)
+    pieces = baselines(render_pdf(make_letter("revocation", coop), letter_settings))
+    for label, value in DIKTUM_ROWS:
+        (page, y) = next((p, y) for p, y, t in pieces if t == label)
+        beside = [flat(t) for p, yy, t in pieces if p == page and abs(yy - y) < 1 and t != label]
+        assert any(t.startswith(value) for t in beside), (label, page, beside)
+    heading_page = next(p for p, _y, t in pieces if t == "MEMUTUSKAN:")
+    assert heading_page == next(p for p, _y, t in pieces if t == "Menetapkan")
+
+
 def test_warning_states_the_objection_right_without_a_date_before_receipt(settings, coop):
     text = flat(pdf_text(render_pdf(make_letter("warning", coop), settings)))
     assert "dalam jangka waktu 2 (dua) bulan sejak tanggal surat ini diterima" in text
