@@ -63,6 +63,10 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     HUEY_FILE = os.environ.get("HUEY_FILE", str(INSTANCE_DIR / "jobs.sqlite3"))
     HUEY_IMMEDIATE = False
+    # Processes that render the letters of a bulk sign-off (the job worker starts them).
+    LETTER_RENDER_WORKERS = int(
+        os.environ.get("LETTER_RENDER_WORKERS", "") or min(4, os.cpu_count() or 1)
+    )
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     PAGE_SIZE = 50
     # Reverse proxies in front of the app (nginx: 1). Without this, behind a proxy every request

@@ -8,7 +8,10 @@ import hashlib
 import io
 import os
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -399,13 +402,30 @@ def issue_letters(
 class PreparedLetters:
     """Letters numbered and rendered, not yet stored: `record()` adds them with their history
     rows. Rendering takes ~100-300 ms a letter and appending history locks the history head
-    until the commit, so the slow part is done before any history row of the transaction."""
+    until the commit, so the slow part is done before any history row of the transaction.
+
+    Prepared inside `rendering_batch()`, the letters wait unrendered; the first `record()` of
+    the batch renders every waiting letter of it at once, in parallel.
+    """
 
     letters: list[Letter]
     signer: User
     now: datetime
+    jobs: list[tuple[LetterData, LetterSettings]] = field(default_factory=list)
+    batch: RenderBatch | None = None
+
+    def attach(self, pdfs: Sequence[bytes]) -> None:
+        for letter, pdf in zip(self.letters, pdfs, strict=True):
+            letter.pdf = pdf
+            letter.sha256 = hashlib.sha256(pdf).hexdigest()
+        self.jobs = []
 
     def record(self) -> list[Letter]:
+        if self.jobs:
+            if self.batch is not None:
+                self.batch.render_waiting()
+            else:
+                self.attach(_render_all(self.jobs, 1))
         db.session.add_all(self.letters)
         db.session.flush()
         rows = [
@@ -434,6 +454,66 @@ class PreparedLetters:
         else:
             history.record_many(rows)
         return self.letters
+
+
+class RenderBatch:
+    """Letters prepared while this batch is current render together (see `rendering_batch`).
+
+    With several workers, a letter goes to the process pool as soon as it is prepared (once
+    MIN_POOL_JOBS are waiting), so the pool renders while the caller prepares the next
+    proposals; the first record waits for all of them. The pool is kept for the whole batch.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.waiting: list[tuple[PreparedLetters, list[Future[bytes]] | None]] = []
+        self._pool: Any = None
+
+    def add(self, prepared: PreparedLetters) -> None:
+        self.waiting.append((prepared, None))
+        if self.workers > 1 and (self._pool is not None or len(self.waiting) >= MIN_POOL_JOBS):
+            if self._pool is None:
+                self._pool = render_pool(self.workers)
+            self.waiting = [
+                (
+                    p,
+                    futures
+                    if futures is not None
+                    else [self._pool.submit(_render_job, job) for job in p.jobs],
+                )
+                for p, futures in self.waiting
+            ]
+
+    def render_waiting(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        for prepared, futures in waiting:
+            if not prepared.jobs:
+                continue
+            if futures is None:
+                prepared.attach([_render_job(job) for job in prepared.jobs])
+            else:
+                prepared.attach([future.result() for future in futures])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+_current_batch: ContextVar[RenderBatch | None] = ContextVar("letters_render_batch", default=None)
+
+
+@contextmanager
+def rendering_batch(workers: int) -> Iterator[RenderBatch]:
+    """Letters prepared inside wait and render together, in `workers` processes, when the
+    first of them is recorded (a bulk sign-off: see `sanctions.operations.sign_many`)."""
+    batch = RenderBatch(workers)
+    token = _current_batch.set(batch)
+    try:
+        yield batch
+    finally:
+        _current_batch.reset(token)
+        batch.close()
 
 
 def prepare_letters(
@@ -509,24 +589,43 @@ def prepare_letters(
                 short_code=short,
             )
         )
-    pdfs = _render_all(jobs, workers)
-    for letter, pdf in zip(letters, pdfs, strict=True):
-        letter.pdf = pdf
-        letter.sha256 = hashlib.sha256(pdf).hexdigest()
-    return PreparedLetters(letters, signer, now)
+    batch = _current_batch.get()
+    prepared = PreparedLetters(letters, signer, now, jobs, batch)
+    if batch is not None:
+        batch.add(prepared)
+    else:
+        prepared.attach(_render_all(jobs, workers))
+    return prepared
 
 
-def _render_all(jobs: list[tuple[LetterData, LetterSettings]], workers: int) -> list[bytes]:
-    if workers <= 1 or len(jobs) < 8:
-        return [_render_job(job) for job in jobs]
+# Fewer letters than this render in the calling process: starting a pool costs ~1 s.
+MIN_POOL_JOBS = 8
+
+
+def render_pool(workers: int) -> Any:
+    """A process pool for rendering letters.
+
+    forkserver: workers start from a clean process, never from a copy of one holding database
+    connections; the server preloads WeasyPrint once. Each worker is set up by `_start_worker`.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # forkserver: workers start from a clean process, never from a copy of one holding
-    # database connections; the server preloads WeasyPrint once.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["coop_audit.letters.render"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker)
+
+
+def _start_worker() -> None:
+    # Named here, not in render: unpickling it imports this module (and the models) first, so
+    # the worker's set-up below covers them too.
+    render.start_worker()
+
+
+def _render_all(jobs: list[tuple[LetterData, LetterSettings]], workers: int) -> list[bytes]:
+    if workers <= 1 or len(jobs) < MIN_POOL_JOBS:
+        return [_render_job(job) for job in jobs]
+    with render_pool(workers) as pool:
         return list(pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
 
 

@@ -104,3 +104,49 @@ class Reminder(db.Model):
     extra: Mapped[int | None] = mapped_column(Integer)
 
     cooperative: Mapped[Cooperative | None] = relationship(lazy="joined")
+
+
+SIGN_JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class SignJob(db.Model):
+    """A bulk sign-off handled by the job queue; the page polls its progress.
+
+    The proposals are signed in chunks, each chunk in one transaction together with its
+    outcomes here, so a worker that dies mid-run leaves every chunk either signed and reported
+    or untouched; a retry skips the proposals that already have an outcome.
+    """
+
+    __tablename__ = "sign_job"
+    __table_args__ = (CheckConstraint(f"status IN {_in(SIGN_JOB_STATES)}", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    # The proposals the head ticked, in the order shown (chosen when asked, not when it runs).
+    proposal_ids: Mapped[Any] = mapped_column(JSON, default=list)
+    # The day of the decision (Asia/Jakarta), fixed when the head asked.
+    decided_on: Mapped[date] = mapped_column(Date)
+    # One {"proposal_id", "ok", "message", "cooperative_name"} per proposal handled so far.
+    outcomes: Mapped[Any] = mapped_column(JSON, default=list)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Updated while running; a running job whose heartbeat stops was killed with its worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def progress(self) -> int:
+        return len(self.outcomes or [])
+
+    @property
+    def signed(self) -> int:
+        return sum(1 for o in self.outcomes or [] if o.get("ok"))
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == "done" else int(100 * self.progress / max(1, self.total))

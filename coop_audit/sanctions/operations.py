@@ -416,11 +416,11 @@ def propose(
     )
     if not move.needs_signoff:
         # Reinstatement: the head acts alone (with reason and document); record it as signed.
-        _apply(proposal, coop, actor, today)
+        _prepare_apply(proposal, coop, actor, today)()
     return proposal
 
 
-def _apply(
+def _prepare_apply(
     proposal: Proposal,
     coop: Cooperative,
     signer: User,
@@ -428,8 +428,13 @@ def _apply(
     *,
     run_hooks: bool = True,
     extra: dict[str, Any] | None = None,
-) -> None:
-    """Carry out a signed proposal: the move, the proposal's state, the history row, hooks."""
+) -> Callable[[], None]:
+    """The move and the proposal's state now, and the hooks' own work (a letter is numbered
+    and rendered); returns the step that appends the history row and the hooks' rows.
+
+    Kept apart so that a bulk sign-off prepares every proposal before its first history row:
+    appending locks the history head until the commit.
+    """
     before, after = _move(
         coop, proposal.trigger, reason=proposal.reason, today=today, document=proposal.document
     )
@@ -439,24 +444,28 @@ def _apply(
     proposal.decided_at = utcnow()
     db.session.flush()
     finish = [hook(proposal, signer, today) for hook in SIGNOFF_HOOKS] if run_hooks else []
-    history.record(
-        "signed",
-        cooperative_id=coop.id,
-        actor=signer,
-        from_status=before,
-        to_status=after,
-        trigger=proposal.trigger,
-        reason=proposal.reason,
-        legal_ground=proposal.legal_ground,
-        evidence=proposal.evidence,
-        data={
-            "proposal_id": proposal.id,
-            "proposed_by_id": proposal.proposed_by_id,
-            "document": proposal.document,
-            **(extra or {}),
-        },
-    )
-    _finish(finish)
+
+    def record() -> None:
+        history.record(
+            "signed",
+            cooperative_id=coop.id,
+            actor=signer,
+            from_status=before,
+            to_status=after,
+            trigger=proposal.trigger,
+            reason=proposal.reason,
+            legal_ground=proposal.legal_ground,
+            evidence=proposal.evidence,
+            data={
+                "proposal_id": proposal.id,
+                "proposed_by_id": proposal.proposed_by_id,
+                "document": proposal.document,
+                **(extra or {}),
+            },
+        )
+        _finish(finish)
+
+    return record
 
 
 def _finish(finishers: list[Finish]) -> None:
@@ -487,13 +496,17 @@ def _check_signer(proposal: Proposal, signer: User | None) -> None:
 
 def sign(proposal: Proposal, signer: User, *, today: date) -> Proposal:
     """The head signs: the move happens now (guards re-checked), letters are issued by hooks."""
+    _prepare_sign(proposal, signer, today)()
+    return proposal
+
+
+def _prepare_sign(proposal: Proposal, signer: User, today: date) -> Callable[[], None]:
     _check_signer(proposal, signer)
     proposal = _lock_proposal(proposal)
     if not proposal.is_pending:
         raise _already_decided(proposal)
     coop = _lock_coop(proposal.cooperative)
-    _apply(proposal, coop, signer, today)
-    return proposal
+    return _prepare_apply(proposal, coop, signer, today)
 
 
 def refuse(proposal: Proposal, signer: User, *, reason: str, today: date) -> Proposal:
@@ -553,8 +566,15 @@ def _close(
 
 
 def sign_many(proposal_ids: Iterable[int], signer: User, *, today: date) -> list[Outcome]:
-    """Sign several proposals; each in its own savepoint, so one failure undoes only itself."""
+    """Sign several proposals in the caller's transaction.
+
+    Each proposal is checked and moved in its own savepoint, so one refusal undoes only itself.
+    All are prepared before any is recorded: the history rows, which lock the history head
+    until the commit, come after the slow part, and the letters of a bulk sign-off run inside
+    `letters.operations.rendering_batch` render together, in parallel, at the first record.
+    """
     outcomes: list[Outcome] = []
+    records: list[Callable[[], None]] = []
     for pid in proposal_ids:
         proposal = db.session.get(Proposal, pid)
         if proposal is None:
@@ -563,17 +583,16 @@ def sign_many(proposal_ids: Iterable[int], signer: User, *, today: date) -> list
         name = proposal.cooperative.name
         savepoint = db.session.begin_nested()
         try:
-            sign(proposal, signer, today=today)
+            record = _prepare_sign(proposal, signer, today)
             savepoint.commit()
-        except (PermissionDenied, WorkflowError) as err:
+        except (PermissionDenied, WorkflowError, IllegalMove) as err:
             savepoint.rollback()
             outcomes.append(Outcome(pid, False, str(err.message), name))
             continue
-        except IllegalMove as err:
-            savepoint.rollback()
-            outcomes.append(Outcome(pid, False, str(err.message), name))
-            continue
+        records.append(record)
         outcomes.append(Outcome(pid, True, _("Signed."), name))
+    for record in records:
+        record()
     return outcomes
 
 
@@ -709,7 +728,9 @@ def decide_objection(
         objection.proposal_id = proposal.id
         # The head's decision on the objection is the sign-off; its letter is the objection
         # decision (OBJECTION_HOOKS below), not a separate reactivation letter.
-        _apply(proposal, coop, head, today, run_hooks=False, extra={"objection_id": objection.id})
+        _prepare_apply(
+            proposal, coop, head, today, run_hooks=False, extra={"objection_id": objection.id}
+        )()
     _finish(finish)
     return objection
 

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from .. import settings, workflow
 from ..extensions import db
 from ..models import Cooperative
-from ..models.workflow import Objection, Proposal
+from ..models.workflow import Objection, Proposal, SignJob
 from ..permissions import ADMIN, ALL_ROLES, CLERK, HEAD, INSPECTOR, PermissionDenied, role_required
 from ..timeutil import local_today
 from . import deadlines as dl
@@ -114,10 +115,21 @@ def queue():
     if current_user.role in (INSPECTOR, CLERK):
         recent_q = recent_q.where(Proposal.proposed_by_id == current_user.id)
     recent = list(db.session.execute(recent_q).unique().scalars())
+    sign_jobs = []
+    if current_user.role == HEAD:
+        sign_jobs = list(
+            db.session.execute(
+                select(SignJob)
+                .where(SignJob.created_by_id == current_user.id)
+                .order_by(SignJob.id.desc())
+                .limit(5)
+            ).scalars()
+        )
     return render_template(
         "sanctions/queue.html",
         pending=pending,
         recent=recent,
+        sign_jobs=sign_jobs,
         form=BulkSignForm(),
         decide=DecideForm(),
         move_for=workflow.move_for,
@@ -189,22 +201,58 @@ def withdraw(proposal_id: int):
 @bp.route("/persetujuan/massal", methods=["POST"])
 @role_required(HEAD)
 def bulk_sign():
+    """The ticked proposals are signed by a job on the queue; its page shows the progress."""
     if not BulkSignForm().validate_on_submit():
         flash(_("The form expired; please try again."), "danger")
         return redirect(url_for("workflow.queue"), 303)
-    ids: list[int] = []
-    for raw in request.form.getlist("proposal_id"):
-        if raw.isdigit():
-            ids.append(int(raw))
+    ids = [int(raw) for raw in request.form.getlist("proposal_id") if raw.isdigit()]
     if not ids:
         flash(_("Tick at least one proposal to sign."), "warning")
         return redirect(url_for("workflow.queue"), 303)
-    outcomes = ops.sign_many(ids, current_user, today=today())
+    from ..letters import jobs
+
+    job = jobs.create_sign_job(ids, current_user, today())
     db.session.commit()
-    for o in outcomes:
-        label = f"{o.cooperative_name or '#' + str(o.proposal_id)}: {o.message}"
-        flash(label, "success" if o.ok else "danger")
-    return redirect(url_for("workflow.queue"), 303)
+    jobs.enqueue(job)
+    return redirect(url_for("workflow.sign_job", job_id=job.id, **today_args()), 303)
+
+
+def _sign_job(job_id: int) -> SignJob:
+    job = db.session.get(SignJob, job_id)
+    if job is None or (current_user.role != ADMIN and job.created_by_id != current_user.id):
+        abort(404)
+    return job
+
+
+@bp.route("/persetujuan/massal/<int:job_id>")
+@role_required(HEAD, ADMIN)
+def sign_job(job_id: int):
+    job = _sign_job(job_id)
+    return render_template(
+        "sanctions/sign_job.html",
+        job=job,
+        signed=[o for o in job.outcomes if o["ok"]],
+        refused=[o for o in job.outcomes if not o["ok"]],
+    )
+
+
+@bp.route("/persetujuan/massal/<int:job_id>/status")
+@role_required(HEAD, ADMIN)
+def sign_job_status(job_id: int):
+    from ..letters import jobs
+
+    jobs.recover_stale_jobs()
+    job = _sign_job(job_id)
+    db.session.refresh(job)
+    return jsonify(
+        id=job.id,
+        status=job.status,
+        progress=job.progress,
+        total=job.total,
+        percent=job.percent,
+        signed=job.signed,
+        error=job.error,
+    )
 
 
 # ---------------------------------------------------------------- proposing

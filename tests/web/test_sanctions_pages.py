@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from coop_audit.extensions import db
 from coop_audit.models import Cooperative
-from coop_audit.models.workflow import Proposal
+from coop_audit.models.workflow import Proposal, SignJob
 from coop_audit.sanctions import operations as ops
 from tests.conftest import csrf_token_from
 from tests.integration.sanctions_helpers import add_warning_letter
@@ -68,21 +68,50 @@ def test_head_cannot_sign_own_proposal_on_the_web(client, auth, users, make_coop
     assert db.session.get(Cooperative, coop.id).status == "dormant"
 
 
-def test_bulk_sign_reports_each_item(client, auth, users, make_coop):
-    _c1, p1 = _proposal(make_coop, users)
-    _c2, p2 = _proposal(make_coop, users)
+def test_bulk_sign_runs_as_a_job_whose_page_reports_each_item(client, auth, users, make_coop):
+    c1, p1 = _proposal(make_coop, users)
+    c2, p2 = _proposal(make_coop, users)
     ops.refuse(p2, users["head2"], reason="Kurang bukti", today=TODAY)
     db.session.commit()
     auth.login("head")
     r = client.post(
         "/alur/persetujuan/massal",
-        data={"csrf_token": _csrf(client), "proposal_id": [str(p1.id), str(p2.id)]},
-        follow_redirects=True,
+        data={"csrf_token": _csrf(client), "proposal_id": [str(p1.id), str(p2.id), str(p1.id)]},
     )
-    html = r.get_data(as_text=True)
-    assert "alert-success" in html and "alert-danger" in html
+    assert r.status_code == 303 and "/alur/persetujuan/massal/" in r.headers["Location"]
+    page = client.get(r.headers["Location"])
+    html = page.get_data(as_text=True)
+    # The queue runs inline under tests: the page shows the finished job.
+    assert 'data-status="done"' in html
+    assert "Ditandatangani: 1" in html
+    refused = html[html.index('id="refused"') :]
+    assert c2.name in refused and "Sudah ditolak" in refused
+    assert c1.name in html[html.index('id="signed"') :]
     assert db.session.get(Proposal, p1.id).state == "signed"
     assert db.session.get(Proposal, p2.id).state == "refused"
+    # The queue links the head to the job; another head does not see it.
+    assert f"/alur/persetujuan/massal/{r.headers['Location'].rsplit('/', 1)[-1]}" in (
+        client.get("/alur/persetujuan").get_data(as_text=True)
+    )
+    status = client.get(r.headers["Location"] + "/status").get_json()
+    assert status["status"] == "done" and status["signed"] == 1 and status["total"] == 2
+    auth.logout()
+    auth.login("head2")
+    assert client.get(r.headers["Location"]).status_code == 404
+    assert client.get(r.headers["Location"] + "/status").status_code == 404
+
+
+def test_bulk_sign_without_a_tick_changes_nothing(client, auth, users, make_coop):
+    _c1, p1 = _proposal(make_coop, users)
+    auth.login("head")
+    r = client.post(
+        "/alur/persetujuan/massal",
+        data={"csrf_token": _csrf(client)},
+        follow_redirects=True,
+    )
+    assert "Centang" in r.get_data(as_text=True)
+    assert db.session.get(Proposal, p1.id).state == "pending"
+    assert db.session.execute(db.select(db.func.count(SignJob.id))).scalar_one() == 0
 
 
 def test_refusal_without_reason_is_explained(client, auth, users, make_coop):

@@ -23,6 +23,14 @@
     kecSel.addEventListener("change", refresh);
     refresh();
   });
+  // A "select all" checkbox ticks every enabled checkbox named by its data-check-all.
+  document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]').forEach(function (cb) {
+        if (!cb.disabled) { cb.checked = all.checked; }
+      });
+    });
+  });
   // Auto-submit filter selects.
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (sel) {
     sel.addEventListener("change", function () { sel.form.requestSubmit ? sel.form.requestSubmit() : sel.form.submit(); });

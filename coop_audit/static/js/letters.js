@@ -44,11 +44,4 @@
     sel.addEventListener("change", sync);
     sync();
   });
-
-  // "Select all" checkbox of the proposal list.
-  document.querySelectorAll("[data-check-all]").forEach(function (all) {
-    all.addEventListener("change", function () {
-      document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]').forEach(function (cb) { cb.checked = all.checked; });
-    });
-  });
 })();

@@ -12,3 +12,32 @@
     box.scrollLeft = Math.max(0, centre - box.clientWidth / 2);
   });
 })();
+
+// Bulk sign-off page: follow the job's progress; when it has ended, reload the page, which then
+// lists what was signed and what was not (and why).
+(function () {
+  "use strict";
+
+  var box = document.getElementById("sign-job");
+  if (!box || box.dataset.status === "done" || box.dataset.status === "failed") { return; }
+  var bar = box.querySelector("[data-bar]");
+  var text = box.querySelector("[data-text]");
+  var count = box.querySelector("[data-count]");
+  var poll = function () {
+    fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (!s) { window.setTimeout(poll, 3000); return; }
+        if (s.status === "done" || s.status === "failed") { window.location.reload(); return; }
+        var pct = Math.max(0, Math.min(100, s.percent || 0));
+        bar.style.width = pct + "%";
+        bar.textContent = pct + "%";
+        bar.parentNode.setAttribute("aria-valuenow", String(pct));
+        text.firstChild.nodeValue = (text.dataset["label" + s.status.charAt(0).toUpperCase() + s.status.slice(1)] || s.status) + " ";
+        count.textContent = s.progress + " / " + s.total;
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  };
+  poll();
+})();
