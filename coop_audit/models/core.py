@@ -64,7 +64,9 @@ class Kecamatan(db.Model):
     nama: Mapped[str] = mapped_column(String(60), unique=True)
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
-    geojson: Mapped[str] = mapped_column(Text)
+    # The boundary polygon (tens of KB). Deferred: every cooperative loads its kecamatan and
+    # desa by a join, and would otherwise carry both polygons along.
+    geojson: Mapped[str] = mapped_column(Text, deferred=True)
 
     villages: Mapped[list[Desa]] = relationship(back_populates="kecamatan", order_by="Desa.nama")
 
@@ -80,7 +82,7 @@ class Desa(db.Model):
     jenis: Mapped[str] = mapped_column(String(10))  # desa | kelurahan
     lat: Mapped[float] = mapped_column(Float)
     lng: Mapped[float] = mapped_column(Float)
-    geojson: Mapped[str] = mapped_column(Text)
+    geojson: Mapped[str] = mapped_column(Text, deferred=True)  # deferred: see Kecamatan
 
     kecamatan: Mapped[Kecamatan] = relationship(back_populates="villages")
 
@@ -185,8 +187,11 @@ class Cooperative(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    desa: Mapped[Desa] = relationship(lazy="joined", innerjoin=True)
-    kecamatan: Mapped[Kecamatan] = relationship(lazy="joined", innerjoin=True)
+    # "unnested": loaded from a row that joins its cooperative with an outer join (a letter, a
+    # proposal), these become outer joins too. Nested inner joins made SQLite build the join
+    # of every cooperative with its kecamatan and desa for each such query.
+    desa: Mapped[Desa] = relationship(lazy="joined", innerjoin="unnested")
+    kecamatan: Mapped[Kecamatan] = relationship(lazy="joined", innerjoin="unnested")
     cluster: Mapped[Cluster | None] = relationship(lazy="joined")
 
     # Optimistic locking: a stale form submission fails instead of overwriting.
