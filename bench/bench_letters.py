@@ -4,9 +4,12 @@ side by side with a LibreOffice headless mail merge (.docx -> PDF) when `soffice
 Usage:
   .venv/bin/python bench/bench_letters.py [--letters 913] [--workers 2] [--database-url URL]
 
-Seeds a fresh database (SQLite file under /tmp by default) with N cooperatives, then in one run:
-(b) issues N revocation decisions in one bulk operation (numbers taken in order inside one
-transaction, PDFs rendered in a process pool, stored with their sha256, committed);
+Seeds a fresh database (SQLite file under /tmp by default) with N warned cooperatives, each with
+a received warning whose objection window is over and a pending revocation proposal, then in
+one run:
+(b) the head signs the N proposals in one bulk sign-off, through the job the sign-off page
+queues (`jobs.run_sign_job`: chunks of 50 proposals, each one transaction; numbers taken in
+order; the letters rendered in a pool of --workers processes, stored with their sha256);
 (a) merges the N stored PDFs into one print-run PDF (no rendering); (c) issues single letters
 on demand (median of 15); (d) reports peak RSS of this process and of the render workers.
 Prints a Markdown table.
@@ -37,6 +40,8 @@ def seed(n: int):
     from coop_audit.extensions import db
     from coop_audit.models import Cooperative, Desa
     from coop_audit.users.operations import create_user
+
+    create_user("bench_clerk", "Sri Wahyuni", "clerk", "bench-password-123")
 
     head = create_user(
         "bench_head",
@@ -71,6 +76,101 @@ def seed(n: int):
     db.session.add_all(coops)
     db.session.commit()
     return head, coops
+
+
+class TreeMemory:
+    """Samples the resident memory of this process and all its descendants (the render workers
+    are children of the forkserver, so RUSAGE_CHILDREN never sees them)."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        import threading
+
+        self.every = every
+        self.peak_other = 0  # the largest single process other than this one, KB
+        self.peak_tree = 0  # the whole tree at one moment, KB
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _tree() -> dict[int, int]:
+        parents: dict[int, int] = {}
+        rss: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    rss[int(entry.name)] = int(line.split()[1])
+        me, mine = os.getpid(), {}
+        for pid in rss:
+            p = pid
+            while p and p != me and p in parents:
+                p = parents[p]
+            if p == me:
+                mine[pid] = rss[pid]
+        return mine
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            tree = self._tree()
+            others = [kb for pid, kb in tree.items() if pid != os.getpid()]
+            self.peak_other = max(self.peak_other, max(others, default=0))
+            self.peak_tree = max(self.peak_tree, sum(tree.values()))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def revocation_proposals(coops, head) -> list[int]:
+    """A received warning (objection window over) and a pending revocation proposal each."""
+    import hashlib
+    from datetime import timedelta
+
+    from coop_audit.extensions import db
+    from coop_audit.models import User
+    from coop_audit.models.letters import Letter
+    from coop_audit.sanctions import operations as sanctions
+    from coop_audit.timeutil import utcnow
+
+    clerk = db.session.execute(db.select(User).where(User.username == "bench_clerk")).scalar_one()
+    issued = TODAY - timedelta(days=120)
+    for i, coop in enumerate(coops, 1):
+        pdf = b"%PDF-1.7 warning " + str(i).encode()
+        db.session.add(
+            Letter(
+                kind="warning",
+                year=issued.year,
+                seq=i,
+                number=f"500.3/{i}/SP/{issued.year}",
+                cooperative_id=coop.id,
+                issued_on=issued,
+                issued_at=utcnow(),
+                signer_id=head.id,
+                snapshot={},
+                pdf=pdf,
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                token=f"bench-warning-{i}",
+                short_code=f"BW{i:06d}",
+                receipt_date=issued + timedelta(days=3),
+            )
+        )
+    db.session.flush()
+    ids = [
+        sanctions.propose(
+            coop, "revoke", clerk, reason="Tidak menyelenggarakan RAT 3 tahun", today=TODAY
+        ).id
+        for coop in coops
+    ]
+    db.session.commit()
+    return ids
 
 
 def docx_mail_merge(path: Path, coops, n: int) -> None:
@@ -195,8 +295,10 @@ def main() -> None:
         SQLALCHEMY_ENGINE_OPTIONS = {}
         UPLOAD_DIR = str(workdir / "uploads")
         LETTER_DIR = str(workdir / "letters")
+        LETTER_RENDER_WORKERS = args.workers
 
     app = create_app(Cfg)
+    memory = TreeMemory()
     with app.app_context():
         if url.startswith("postgresql"):
             db.drop_all()
@@ -208,14 +310,31 @@ def main() -> None:
         # Warm-up: fonts, templates, stylesheet (a running server has done this already).
         ops.preview_letter("revocation", extra[0], signer=head, today=TODAY)
 
-        items = [
-            ops.IssueItem("revocation", c, extras={"grounds": ["tidak menyelenggarakan RAT"]})
-            for c in batch
-        ]
-        t0 = time.perf_counter()
-        letters = ops.issue_letters(items, signer=head, today=TODAY, workers=args.workers)
+        proposal_ids = revocation_proposals(batch, head)
+        from coop_audit.letters import jobs
+        from coop_audit.models import Cooperative, User
+        from coop_audit.models.letters import Letter
+        from coop_audit.models.workflow import SignJob
+
+        job_id = jobs.create_sign_job(proposal_ids, head, TODAY).id
         db.session.commit()
+        # The job worker starts from an empty session: drop what seeding left in this one.
+        head_id, batch_ids, extra_ids = head.id, [c.id for c in batch], [c.id for c in extra]
+        db.session.remove()
+        t0 = time.perf_counter()
+        jobs.run_sign_job(job_id)
         t_issue = time.perf_counter() - t0
+        db.session.remove()
+        head = db.session.get(User, head_id)
+        batch = [db.session.get(Cooperative, i) for i in batch_ids]
+        extra = [db.session.get(Cooperative, i) for i in extra_ids]
+        job = db.session.get(SignJob, job_id)
+        assert job.status == "done" and job.signed == n, (job.status, job.error, job.signed)
+        letters = list(
+            db.session.execute(
+                db.select(Letter).where(Letter.kind == "revocation").order_by(Letter.seq)
+            ).scalars()
+        )
         seqs = [letter.seq for letter in letters]
         assert seqs == list(range(1, n + 1)), "numbers out of order"
         ids = [letter.id for letter in letters]
@@ -242,8 +361,8 @@ def main() -> None:
 
         lo = libreoffice(batch, n)
 
+    memory.stop()
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"database: {url.split('@')[-1]}; letters: {n}; render workers: {args.workers}; "
         f"cores: {os.cpu_count()}; load average at the end: {os.getloadavg()[0]:.1f}"
@@ -252,7 +371,8 @@ def main() -> None:
     print("| measurement | result |")
     print("|---|---|")
     print(
-        f"| (b) bulk issue of {n} revocation decisions (number, render, store, commit) | "
+        f"| (b) bulk sign-off of {n} revocation proposals: the job signs, numbers, renders, "
+        f"stores and commits {n} decisions | "
         f"{t_issue:.1f} s = **{n / t_issue:.1f} letters/s** |"
     )
     print(
@@ -264,8 +384,9 @@ def main() -> None:
         f"**{t_one * 1000:.0f} ms** |"
     )
     print(
-        f"| (d) peak RSS: this process / largest render worker | "
-        f"**{rss_self:.0f} MB** / {rss_children:.0f} MB |"
+        f"| (d) peak RSS: this process / largest other process (render worker) / "
+        f"all processes together | **{rss_self:.0f} MB** / {memory.peak_other / 1024:.0f} MB / "
+        f"{memory.peak_tree / 1024:.0f} MB |"
     )
     if isinstance(lo, str):
         print(f"| LibreOffice headless mail merge, {n}-letter .docx -> PDF | not measured: {lo} |")
