@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from werkzeug.routing.converters import IntegerConverter
 
 from config import config_from_env, resolve_secret_key
 
@@ -41,6 +42,8 @@ def create_app(config: Any = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     app.config["SECRET_KEY"] = resolve_secret_key(app.config)
+    # Before any route is added: every <int:...> in a URL is a database id.
+    app.url_map.converters["int"] = IdConverter
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -56,6 +59,25 @@ def create_app(config: Any = None) -> Flask:
     register_nav(app)
     check_every_view_declares_roles(app)
     return app
+
+
+# The largest id a column holds (PostgreSQL `integer`): a larger one in a URL is a 404, not an
+# overflow inside the database driver (a 500).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>`: digits only, 0 to MAX_ID."""
+
+    def __init__(
+        self,
+        map: Any,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def register_extensions(app: Flask) -> None:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import history, settings, workflow
+from .. import MAX_ID, history, settings, workflow
 from ..extensions import db
 from ..models import Cooperative, HistoryEvent, User
 from ..models.letters import Letter
@@ -576,7 +576,7 @@ def sign_many(proposal_ids: Iterable[int], signer: User, *, today: date) -> list
     outcomes: list[Outcome] = []
     records: list[Callable[[], None]] = []
     for pid in proposal_ids:
-        proposal = db.session.get(Proposal, pid)
+        proposal = db.session.get(Proposal, pid) if 0 < pid <= MAX_ID else None
         if proposal is None:
             outcomes.append(Outcome(pid, False, _("Proposal no. %(id)d does not exist.", id=pid)))
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import IntegerConverter
 
 from tests.conftest import ROLES, csrf_token_from
 
@@ -80,3 +81,24 @@ def test_each_role_gets_exactly_its_routes(app, client, auth, world, role):
             assert resp.status_code not in (403, 500), (role, rule.rule, resp.status_code)
         else:
             assert resp.status_code == 403, (role, rule.rule, resp.status_code)
+
+
+@pytest.mark.parametrize("value", [2**31, 10**20])
+def test_an_id_too_large_for_the_database_is_not_found(app, client, auth, world, value):
+    """Every <int:...> in a URL is a database id: past the column's range it is a 404, never an
+    overflow inside the database driver (a 500)."""
+    checked = 0
+    assert auth.login("admin").status_code == 302
+    token = auth.csrf("/dasbor")
+    for rule in _rules(app):
+        ids = [arg for arg, conv in rule._converters.items() if isinstance(conv, IntegerConverter)]
+        if not ids:
+            continue
+        values = {arg: value if arg in ids else SAMPLES.get(arg, "1") for arg in rule.arguments}
+        url = rule.build(values, append_unknown=False)[1]
+        method = _method(rule)
+        data = {"csrf_token": token} if method != "GET" else None
+        resp = client.open(url, method=method, data=data)
+        assert resp.status_code == 404, (url, method, resp.status_code)
+        checked += 1
+    assert checked >= 20
