@@ -40,3 +40,15 @@ def _sqlite_transaction_before_savepoint(conn, name) -> None:
     """
     if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
         conn.exec_driver_sql("BEGIN")
+
+
+# How long a SQLite writer waits for another's transaction before giving up ("database is
+# locked"). The default 5 s is shorter than a chunk of a bulk sign-off can hold the lock on a
+# slow machine; gunicorn's request timeout (30 s) stays well above this.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_busy_timeout(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")

@@ -28,3 +28,36 @@ def test_a_rolled_back_savepoint_keeps_the_rest_of_the_transaction(app, users):
     user = db.session.get(User, user_id)
     assert (user.job_title, user.full_name) != ("Staf Arsip", "Nama Sementara")
     assert user.job_title == "Staf Arsip"
+
+
+def test_a_sqlite_writer_waits_for_a_long_transaction_instead_of_failing(app, tmp_path):
+    """A bulk sign-off holds SQLite's write lock while a chunk renders (seconds on a slow
+    machine); another user's write waits for it instead of failing after sqlite3's 5 s."""
+    import threading
+    import time
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'locks.sqlite3'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    locked = threading.Event()
+
+    def long_writer() -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            locked.set()
+            time.sleep(6)
+
+    holder = threading.Thread(target=long_writer)
+    holder.start()
+    assert locked.wait(10)
+    started = time.monotonic()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+    waited = time.monotonic() - started
+    holder.join()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
+    assert waited > 4
+    engine.dispose()
