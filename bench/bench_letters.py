@@ -8,7 +8,7 @@ Seeds a fresh database (SQLite file under /tmp by default) with N warned coopera
 a received warning whose objection window is over and a pending revocation proposal, then in
 one run:
 (b) the head signs the N proposals in one bulk sign-off, through the job the sign-off page
-queues (`jobs.run_sign_job`: chunks of 50 proposals, each one transaction; numbers taken in
+queues (`jobs.run_sign_job`: chunks of 25 proposals, each one transaction; numbers taken in
 order; the letters rendered in a pool of --workers processes, stored with their sha256);
 (a) merges the N stored PDFs into one print-run PDF (no rendering); (c) issues single letters
 on demand (median of 15); (d) reports peak RSS of this process and of the render workers.

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from huey import RedisHuey, SqliteHuey
 from sqlalchemy import select
@@ -37,8 +38,8 @@ MAX_ATTEMPTS = 3
 # A running job that has not reported for this long lost its worker.
 STALE_SECONDS = 120
 # Proposals signed per transaction: long enough to keep the render pool busy, short enough
-# that other writers (on SQLite: every writer) wait only a few seconds for the lock.
-SIGN_CHUNK = 50
+# that other writers (on SQLite: every writer) wait only a few seconds for the lock (~1-3 s).
+SIGN_CHUNK = 25
 
 
 def init_app(app: Flask) -> None:
@@ -107,13 +108,16 @@ def run_batch_job(job_id: int) -> None:
         _fail(job_id, BatchJob, getattr(e, "message", None) or str(e) or type(e).__name__)
 
 
-def create_sign_job(proposal_ids: list[int], signer: User, decided_on: date) -> SignJob:
+def create_sign_job(
+    proposal_ids: list[int], signer: User, decided_on: date, locale: str = "id"
+) -> SignJob:
     """A bulk sign-off for the queue, in the caller's transaction (commit, then `enqueue`)."""
     ids = list(dict.fromkeys(proposal_ids))  # each once, in the order ticked
     job = SignJob(
         status="queued",
         proposal_ids=ids,
         decided_on=decided_on,
+        locale=locale,
         outcomes=[],
         total=len(ids),
         created_by_id=signer.id,
@@ -143,7 +147,10 @@ def run_sign_job(job_id: int) -> None:
     try:
         done = {o["proposal_id"] for o in job.outcomes}
         todo = [pid for pid in job.proposal_ids if pid not in done]  # a retry skips those
-        with ops.rendering_batch(current_app.config["LETTER_RENDER_WORKERS"]):
+        with (
+            force_locale(job.locale),
+            ops.rendering_batch(current_app.config["LETTER_RENDER_WORKERS"]),
+        ):
             for start in range(0, len(todo), SIGN_CHUNK):
                 outcomes = sanctions_ops.sign_many(
                     todo[start : start + SIGN_CHUNK], job.created_by, today=job.decided_on

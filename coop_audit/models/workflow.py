@@ -126,6 +126,8 @@ class SignJob(db.Model):
     proposal_ids: Mapped[Any] = mapped_column(JSON, default=list)
     # The day of the decision (Asia/Jakarta), fixed when the head asked.
     decided_on: Mapped[date] = mapped_column(Date)
+    # The head's language when asking: the outcomes' messages are written in it.
+    locale: Mapped[str] = mapped_column(String(10), default="id")
     # One {"proposal_id", "ok", "message", "cooperative_name"} per proposal handled so far.
     outcomes: Mapped[Any] = mapped_column(JSON, default=list)
     total: Mapped[int] = mapped_column(Integer, default=0)

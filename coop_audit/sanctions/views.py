@@ -19,17 +19,18 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import settings, workflow
+from .. import MAX_ID, settings, workflow
 from ..extensions import db
 from ..models import Cooperative
 from ..models.workflow import Objection, Proposal, SignJob
 from ..permissions import ADMIN, ALL_ROLES, CLERK, HEAD, INSPECTOR, PermissionDenied, role_required
-from ..timeutil import local_today
+from ..timeutil import local_today, utcnow
 from . import deadlines as dl
 from . import diagram
 from . import operations as ops
@@ -43,6 +44,9 @@ from .forms import (
 )
 
 bp = Blueprint("workflow", __name__, url_prefix="/alur")
+
+# A running bulk sign-off that has not reported for this long is shown as possibly stalled.
+STALLED_SECONDS = 30
 
 REFUSALS = (PermissionDenied, ops.WorkflowError, workflow.IllegalMove)
 
@@ -116,15 +120,11 @@ def queue():
         recent_q = recent_q.where(Proposal.proposed_by_id == current_user.id)
     recent = list(db.session.execute(recent_q).unique().scalars())
     sign_jobs = []
-    if current_user.role == HEAD:
-        sign_jobs = list(
-            db.session.execute(
-                select(SignJob)
-                .where(SignJob.created_by_id == current_user.id)
-                .order_by(SignJob.id.desc())
-                .limit(5)
-            ).scalars()
-        )
+    if current_user.role in (HEAD, ADMIN):  # a head sees his own, an admin everyone's
+        jobs_q = select(SignJob).order_by(SignJob.id.desc()).limit(5)
+        if current_user.role == HEAD:
+            jobs_q = jobs_q.where(SignJob.created_by_id == current_user.id)
+        sign_jobs = list(db.session.execute(jobs_q).scalars())
     return render_template(
         "sanctions/queue.html",
         pending=pending,
@@ -205,16 +205,32 @@ def bulk_sign():
     if not BulkSignForm().validate_on_submit():
         flash(_("The form expired; please try again."), "danger")
         return redirect(url_for("workflow.queue"), 303)
-    ids = [int(raw) for raw in request.form.getlist("proposal_id") if raw.isdigit()]
+    raw_ids = request.form.getlist("proposal_id")
+    bad = [raw for raw in raw_ids if not _is_id(raw)]
+    if bad:
+        flash(
+            _(
+                "Not a proposal number: %(values)s. Nothing was signed.",
+                values=", ".join(repr(raw[:20]) for raw in bad[:5]),
+            ),
+            "danger",
+        )
+        return redirect(url_for("workflow.queue"), 303)
+    ids = [int(raw) for raw in raw_ids]
     if not ids:
         flash(_("Tick at least one proposal to sign."), "warning")
         return redirect(url_for("workflow.queue"), 303)
     from ..letters import jobs
 
-    job = jobs.create_sign_job(ids, current_user, today())
+    job = jobs.create_sign_job(ids, current_user, today(), locale=str(get_locale()))
     db.session.commit()
     jobs.enqueue(job)
     return redirect(url_for("workflow.sign_job", job_id=job.id, **today_args()), 303)
+
+
+def _is_id(raw: str) -> bool:
+    # isdigit() alone lets "²" and Arabic-Indic digits through; an id fits the id column.
+    return raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID
 
 
 def _sign_job(job_id: int) -> SignJob:
@@ -231,9 +247,28 @@ def sign_job(job_id: int):
     return render_template(
         "sanctions/sign_job.html",
         job=job,
+        form=BulkSignForm(),
         signed=[o for o in job.outcomes if o["ok"]],
         refused=[o for o in job.outcomes if not o["ok"]],
     )
+
+
+@bp.route("/persetujuan/massal/<int:job_id>/ulangi", methods=["POST"])
+@role_required(HEAD)
+def sign_job_retry(job_id: int):
+    """A failed job is queued again; it signs only the proposals it has not reported on."""
+    from ..letters import jobs
+
+    job = _sign_job(job_id)
+    if not BulkSignForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+    elif job.status != "failed":
+        flash(_("Only a stopped bulk sign-off can be tried again."), "warning")
+    else:
+        job.status, job.error, job.finished_at = "queued", None, None
+        db.session.commit()
+        jobs.enqueue(job)
+    return redirect(url_for("workflow.sign_job", job_id=job.id, **today_args()), 303)
 
 
 @bp.route("/persetujuan/massal/<int:job_id>/status")
@@ -252,6 +287,10 @@ def sign_job_status(job_id: int):
         percent=job.percent,
         signed=job.signed,
         error=job.error,
+        # No progress reported for a while: the worker may have stopped (see recover_stale_jobs).
+        stalled=job.status == "running"
+        and job.heartbeat_at is not None
+        and (utcnow() - job.heartbeat_at).total_seconds() > STALLED_SECONDS,
     )
 
 

@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('proposal_ids', sa.JSON(), nullable=False),
     sa.Column('decided_on', sa.Date(), nullable=False),
+    sa.Column('locale', sa.String(length=10), nullable=False),
     sa.Column('outcomes', sa.JSON(), nullable=False),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),

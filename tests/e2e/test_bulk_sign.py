@@ -62,6 +62,13 @@ def test_the_head_selects_all_signs_and_reads_what_was_signed(live_server, brows
     assert page.locator("#pending input[name=proposal_id]:checked").count() == 0
     page.check("#pick-all")
     assert page.locator("#pending input[name=proposal_id]:checked").count() == 3
+    # Unticking one leaves "select all" half-ticked; ticking it again completes it.
+    first = page.locator("#pending input[name=proposal_id]").first
+    first.uncheck()
+    assert page.evaluate("document.getElementById('pick-all').indeterminate")
+    assert not page.is_checked("#pick-all")
+    first.check()
+    assert page.is_checked("#pick-all")
     submit(page, "#bulk-sign")
 
     assert "/alur/persetujuan/massal/" in page.url

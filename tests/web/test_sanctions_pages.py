@@ -393,3 +393,81 @@ def test_a_reminder_dealt_with_leaves_the_page_at_once_and_is_resolved_by_the_ne
         select(Reminder).where(Reminder.cooperative_id == coop.id, Reminder.kind == "no_receipt")
     ).scalar_one()
     assert resolved.resolved_on == TODAY
+
+
+@pytest.mark.parametrize("bad", ["²", "٣٩", "-1", "99999999999999999999", "2147483648", "12a"])
+def test_bulk_sign_refuses_a_value_that_is_not_a_proposal_number(
+    client, auth, users, make_coop, bad
+):
+    _c1, p1 = _proposal(make_coop, users)
+    auth.login("head")
+    r = client.post(
+        "/alur/persetujuan/massal",
+        data={"csrf_token": _csrf(client), "proposal_id": [str(p1.id), bad]},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200
+    assert "Bukan nomor usulan" in r.get_data(as_text=True)
+    assert db.session.get(Proposal, p1.id).state == "pending"  # nothing was queued or signed
+    assert db.session.execute(db.select(db.func.count(SignJob.id))).scalar_one() == 0
+
+
+def test_a_bulk_sign_off_reports_in_the_language_of_the_head(client, auth, users, make_coop):
+    _c1, p1 = _proposal(make_coop, users)
+    auth.login("head")
+    client.post("/language/en", data={"csrf_token": _csrf(client)})
+    r = client.post(
+        "/alur/persetujuan/massal",
+        data={"csrf_token": _csrf(client), "proposal_id": [str(p1.id), "123456"]},
+        follow_redirects=True,
+    )
+    html = r.get_data(as_text=True)
+    assert "Proposal no. 123456 does not exist." in html
+    assert "Proposal no. 123456: Proposal no. 123456" not in html  # said once
+    assert "Signed: 1" in html
+
+
+def test_a_stopped_bulk_sign_off_can_be_tried_again_by_its_head(
+    client, auth, users, make_coop, monkeypatch
+):
+    from coop_audit.letters import jobs
+
+    _c1, p1 = _proposal(make_coop, users)
+    _c2, p2 = _proposal(make_coop, users)
+    job = jobs.create_sign_job([p1.id, p2.id], users["head"], TODAY)
+    job.status, job.error = "failed", "disk full"
+    db.session.commit()
+    auth.login("head")
+    page = client.get(f"/alur/persetujuan/massal/{job.id}").get_data(as_text=True)
+    assert "disk full" in page and "Belum ditangani: 2 usulan" in page
+    r = client.post(
+        f"/alur/persetujuan/massal/{job.id}/ulangi", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert r.status_code == 303
+    db.session.expire_all()  # the job ran in its own session (inline under tests)
+    assert 'data-status="done"' in client.get(r.headers["Location"]).get_data(as_text=True)
+    assert {db.session.get(Proposal, p.id).state for p in (p1, p2)} == {"signed"}
+    # A finished job is not run again.
+    r = client.post(
+        f"/alur/persetujuan/massal/{job.id}/ulangi",
+        data={"csrf_token": csrf_token_from(page)},
+        follow_redirects=True,
+    )
+    assert "Hanya tanda tangan massal yang berhenti" in r.get_data(as_text=True)
+
+
+def test_the_status_of_a_job_without_progress_for_a_while_says_it_may_have_stalled(
+    client, auth, users, make_coop
+):
+    from datetime import timedelta
+
+    from coop_audit.letters import jobs
+    from coop_audit.timeutil import utcnow
+
+    _c1, p1 = _proposal(make_coop, users)
+    job = jobs.create_sign_job([p1.id], users["head"], TODAY)
+    job.status, job.heartbeat_at = "running", utcnow() - timedelta(seconds=40)
+    db.session.commit()
+    auth.login("head")
+    status = client.get(f"/alur/persetujuan/massal/{job.id}/status").get_json()
+    assert status["status"] == "running" and status["stalled"] is True

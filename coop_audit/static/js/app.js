@@ -23,13 +23,26 @@
     kecSel.addEventListener("change", refresh);
     refresh();
   });
-  // A "select all" checkbox ticks every enabled checkbox named by its data-check-all.
+  // Controls that only work with this script are hidden in the markup and shown here.
+  document.querySelectorAll("[data-needs-js]").forEach(function (el) { el.hidden = false; });
+  // A "select all" checkbox ticks every enabled checkbox named by its data-check-all, and
+  // shows whether all, some or none of them are ticked.
   document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    var boxes = function () {
+      return Array.prototype.filter.call(
+        document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]'),
+        function (cb) { return !cb.disabled; });
+    };
+    var sync = function () {
+      var ticked = boxes().filter(function (cb) { return cb.checked; }).length;
+      all.checked = ticked > 0 && ticked === boxes().length;
+      all.indeterminate = ticked > 0 && ticked < boxes().length;
+    };
     all.addEventListener("change", function () {
-      document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]').forEach(function (cb) {
-        if (!cb.disabled) { cb.checked = all.checked; }
-      });
+      boxes().forEach(function (cb) { cb.checked = all.checked; });
     });
+    boxes().forEach(function (cb) { cb.addEventListener("change", sync); });
+    sync();
   });
   // Auto-submit filter selects.
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (sel) {

@@ -24,11 +24,21 @@
       if (s.status === "failed") { bar.classList.add("bg-danger"); }
       return s.status === "done" || s.status === "failed";
     };
+    // An answer that is not the job's status (a login page after the session ended, a 404)
+    // stops the polling with a message; a server error or no connection is tried again.
     var poll = function () {
       fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (r) {
+          var json = (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+          if (r.ok && json) { return r.json(); }
+          if (r.status >= 500) { return null; }
+          throw new Error("lost");
+        })
         .then(function (s) { if (!s || !show(s)) { window.setTimeout(poll, 1000); } })
-        .catch(function () { window.setTimeout(poll, 3000); });
+        .catch(function (err) {
+          if (err && err.message === "lost") { text.firstChild.nodeValue = text.dataset.labelLost + " "; return; }
+          window.setTimeout(poll, 3000);
+        });
     };
     if (box.dataset.status !== "done" && box.dataset.status !== "failed") { poll(); }
   }
