@@ -37,9 +37,13 @@ def _sqlite_transaction_before_savepoint(conn, name) -> None:
     Python's sqlite3 module begins a transaction lazily, at the first write. A SAVEPOINT issued
     before any write (a bulk sign-off reads first) would itself be the outermost transaction,
     and its RELEASE would commit: a later failure could no longer roll that part back.
+
+    IMMEDIATE: the write lock is taken now, waiting for it (busy_timeout) if another writer
+    holds it. A deferred transaction that reads first and then writes is refused at once
+    ("database is locked") when another writer got the lock in between, whatever the timeout.
     """
     if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # How long a SQLite writer waits for another's transaction before giving up ("database is
