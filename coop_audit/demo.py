@@ -15,7 +15,7 @@ from .geo import Area, regions
 from .models import Cluster, Cooperative, User
 from .regions import ensure_reference_data
 from .registry.operations import name_key
-from .timeutil import JAKARTA, local_today
+from .timeutil import JAKARTA, local_today, utcnow
 from .users.operations import create_user
 
 # Active cooperatives concentrate in the western towns and around Tawangmangu (domain primer 7).
@@ -202,7 +202,9 @@ def seed(
     all_villages, all_w = _weighted_villages(False)
     is_active = [True] * active + [False] * (cooperatives - active)
     rng.shuffle(is_active)
-    now = datetime(today.year, today.month, today.day, 2, 0, tzinfo=UTC)
+    # 09:00 WIB of `today`, but never later than the real now (seeding at 05:00 WIB wrote
+    # the register's creation into the future).
+    now = min(datetime(today.year, today.month, today.day, 2, 0, tzinfo=UTC), utcnow())
     rows: list[dict] = []
     used_names: set[tuple[str, str]] = set()
     for i, act in enumerate(is_active, start=1):

@@ -44,3 +44,20 @@ def test_demo_letters_are_issued_sent_and_received_in_date_order(app):
     assert db.session.query(Cooperative).count() == 150
     assert db.session.query(Cooperative).filter_by(status="active").count() == 40
     assert history.verify().ok
+
+
+def test_seeding_before_nine_writes_no_history_into_the_future(app, monkeypatch):
+    """`make run` at 05:00 WIB: the register's "created" events were dated 09:00 that day."""
+    from datetime import datetime
+
+    from coop_audit import demo
+    from coop_audit.models import HistoryEvent
+
+    early = datetime(2026, 12, 3, 5, 0, tzinfo=JAKARTA)
+    monkeypatch.setattr(demo, "utcnow", lambda: early)
+    demo.seed(30, 10, 7, today=TODAY)
+    db.session.commit()
+    created = db.session.execute(
+        select(HistoryEvent.at).where(HistoryEvent.kind == "created")
+    ).scalars()
+    assert all(_local(at) <= early for at in created)
