@@ -83,3 +83,9 @@ def test_the_head_selects_all_signs_and_reads_what_was_signed(live_server, brows
     page.goto(live_server.at(f"/alur/persetujuan?today={TODAY}"))
     assert page.locator("#pending-empty").is_visible()
     assert page.locator("#sign-jobs a").count() == 1
+    # The letters just issued; ticking "not yet sent" filters at once, like the selects.
+    page.goto(live_server.at("/surat/"))
+    with page.expect_navigation():
+        page.check("#unsent")
+    assert "unsent=1" in page.url and page.is_checked("#unsent")
+    assert "unsent=1" in page.get_attribute("a[href*='/surat/cetak']", "href")

@@ -44,9 +44,9 @@
     boxes().forEach(function (cb) { cb.addEventListener("change", sync); });
     sync();
   });
-  // Auto-submit filter selects.
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (sel) {
-    sel.addEventListener("change", function () { sel.form.requestSubmit ? sel.form.requestSubmit() : sel.form.submit(); });
+  // Auto-submit filter selects and checkboxes (text fields wait for Enter or the button).
+  document.querySelectorAll('form[data-autosubmit] select, form[data-autosubmit] input[type="checkbox"]').forEach(function (el) {
+    el.addEventListener("change", function () { el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit(); });
   });
   // Confirm buttons.
   document.querySelectorAll("[data-confirm]").forEach(function (el) {
