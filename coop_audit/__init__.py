@@ -204,8 +204,19 @@ def register_errors(app: Flask) -> None:
         )
 
     @app.errorhandler(429)
-    def too_many(_e):
-        return page(429, _("Too many requests"), _("Please wait a moment and try again."))
+    def too_many(e):
+        seconds = getattr(e, "retry_after", None)
+        if not isinstance(seconds, int):  # no wait given (or a date): no number to show
+            return page(429, _("Too many requests"), _("Please wait a moment and try again."))
+        resp = app.make_response(
+            page(
+                429,
+                _("Too many requests"),
+                _("Please wait %(seconds)s seconds and try again.", seconds=seconds),
+            )
+        )
+        resp.headers["Retry-After"] = str(seconds)
+        return resp
 
     @app.errorhandler(OperationalError)
     def db_down(e):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -89,6 +90,13 @@ class RateLimiter:
             q.append(now)
             return True
 
+    def wait(self, key: str, now: float | None = None) -> int:
+        """Seconds until `key` may hit again (when its oldest hit leaves the window)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            q = self._hits[key]
+            return max(1, math.ceil(q[0] + self.window - now)) if q else 1
+
     def check(self, key: str) -> None:
         if not self.hit(key):
-            abort(429)
+            abort(429, retry_after=self.wait(key))

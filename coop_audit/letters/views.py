@@ -462,11 +462,20 @@ def _result(letter: Letter):
 @public
 def page(token: str):
     _limit()
-    if len(token) > 64:
-        abort(404)
-    letter = db.session.execute(select(Letter).where(Letter.token == token)).scalar_one_or_none()
+    letter = None
+    if len(token) <= 64:
+        letter = db.session.execute(
+            select(Letter).where(Letter.token == token)
+        ).scalar_one_or_none()
     if letter is None:
-        abort(404)
+        # Said to whoever holds the paper: this address names no letter of the office.
+        return render_template(
+            "letters/web/verify.html",
+            letter=None,
+            not_found=True,
+            form=ShortCodeForm(formdata=None),
+            kinds=KIND_LABELS,
+        ), 404
     return _result(letter)
 
 

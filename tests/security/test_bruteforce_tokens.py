@@ -20,11 +20,15 @@ def small_limit(app):
 
 
 def test_guessed_verification_tokens_are_not_found_then_rate_limited(app, client, small_limit):
-    answers = [client.get(f"/verify/{secrets.token_urlsafe(24)}").status_code for _ in range(5)]
-    assert answers == [404] * 5
+    answers = [client.get(f"/verify/{secrets.token_urlsafe(24)}") for _ in range(5)]
+    assert [resp.status_code for resp in answers] == [404] * 5
+    # Whoever holds the paper is told what it means and what to do.
+    assert "Tidak ada surat kantor ini dengan alamat tersebut" in answers[0].get_data(as_text=True)
     resp = client.get(f"/verify/{secrets.token_urlsafe(24)}")
     assert resp.status_code == 429
-    assert "<html" in resp.get_data(as_text=True).lower()
+    wait = int(resp.headers["Retry-After"])
+    assert 3500 < wait <= 3600  # until the first guess leaves the hour's window
+    assert f"tunggu {wait} detik" in resp.get_data(as_text=True)
     # The short-code lookup shares the same budget.
     assert client.get("/verify", query_string={"code": "ABCD-EFGH"}).status_code == 429
 
