@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serve the app for `make run`: the job-queue worker (batch print runs) in the background,
-# the web server in the foreground; stopping the server stops the worker.
+# Serve the app for `make run`: the job-queue worker (batch print runs, bulk sign-offs) in the
+# background, the web server in the foreground; stopping the server stops the worker.
 set -euo pipefail
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}

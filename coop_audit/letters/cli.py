@@ -60,14 +60,15 @@ def batch_command(kind, unsent, kecamatan, out, no_mark_sent) -> None:
 @letters_cli.command("worker")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16))
 def worker_command(workers) -> None:
-    """Run the job-queue consumer (batch print runs)."""
+    """Run the job-queue consumer (batch print runs, bulk sign-offs; every minute it re-queues
+    jobs whose worker stopped)."""
     huey = current_app.extensions["huey"]
     if huey.immediate:
         _fail("the queue runs in immediate mode (HUEY_IMMEDIATE); no worker is needed")
     removed = jobs.cleanup_partial_files()
     requeued = jobs.recover_stale_jobs()
     click.echo(f"Recovered {requeued} stale job(s), removed {removed} partial file(s).")
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()
 
 

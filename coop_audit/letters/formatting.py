@@ -50,6 +50,11 @@ def tanggal(d: date) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
+def clause(text: str) -> str:
+    """Text joined into a sentence ('1) ...; 2) ...;'): without its own closing punctuation."""
+    return text.strip().rstrip(".;:, ").strip()
+
+
 def nip_grouped(nip: str) -> str:
     """An 18-digit NIP grouped '19700101 199503 1 001'; anything else is returned stripped."""
     digits = "".join(nip.split())

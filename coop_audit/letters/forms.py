@@ -152,6 +152,8 @@ class BatchForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[], validate_choice=True)
     kecamatan = SelectField(_l("Kecamatan"), choices=[], validate_choice=True)
     unsent = BooleanField(_l("Only letters not yet sent"), default=True)
+    # Unticked, printing marks the letters sent (the clerk prints to post them).
+    copies = BooleanField(_l("Copies only (e.g. for the archive): do not mark them as sent"))
 
 
 class ProposalForm(FlaskForm):

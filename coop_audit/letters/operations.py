@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import Cooperative, Kecamatan, User
 from ..models.letters import BatchJob, Letter, LetterSequence
 from ..permissions import ADMIN, CLERK, HEAD, require
-from ..timeutil import utcnow
+from ..timeutil import local_start_of_day, local_today, utcnow
 from . import formatting, render
 from .render import CoopInfo, LetterData, LetterSettings
 
@@ -336,11 +336,16 @@ def letter_fields(
         ref = latest_letter(coop.id, "revocation")
         if ref is not None:
             fields_.update(reference_number=ref.number, reference_date=ref.issued_on)
-    if kind == "revocation" and coop is not None and not fields_.get("grounds"):
-        # Without a proposal, the grounds of the warning stand.
+    if kind == "revocation" and coop is not None:
+        # Menimbang (a) states why the cooperative is inactive: the grounds of the warning.
+        # The sweep's own reason ("the objection window is over") is clause (b), already
+        # printed; an inspector's reason for proposing adds to the warning's grounds.
         warning = latest_letter(coop.id, "warning")
-        if warning is not None:
-            fields_["grounds"] = list(warning.snapshot.get("data", {}).get("grounds", []))
+        stated = list(warning.snapshot.get("data", {}).get("grounds", [])) if warning else []
+        own = [] if getattr(proposal, "by_sweep", False) else fields_.get("grounds", [])
+        grounds = list(dict.fromkeys([*stated, *own]))
+        if grounds or proposal is None:
+            fields_["grounds"] = grounds
     fields_.update(extras or {})
     return fields_
 
@@ -494,6 +499,13 @@ class RenderBatch:
             else:
                 prepared.attach([future.result() for future in futures])
 
+    def discard(self) -> None:
+        """Forget the letters waiting (their transaction was rolled back)."""
+        waiting, self.waiting = self.waiting, []
+        for _prepared, futures in waiting:
+            for future in futures or []:
+                future.cancel()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
@@ -613,13 +625,18 @@ def render_pool(workers: int) -> Any:
 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["coop_audit.letters.render"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
 
 
-def _start_worker() -> None:
+def _start_worker(parent_pid: int) -> None:
     # Named here, not in render: unpickling it imports this module (and the models) first, so
     # the worker's set-up below covers them too.
-    render.start_worker()
+    render.start_worker(parent_pid)
 
 
 def _render_all(jobs: list[tuple[LetterData, LetterSettings]], workers: int) -> list[bytes]:
@@ -902,8 +919,10 @@ def record_receipt(
     letter.receipt_scan = stored
     letter.receipt_recorded_at = utcnow()
     letter.receipt_recorded_by_id = actor.id
-    if letter.sent_at is None:
-        letter.sent_at = utcnow()
+    if letter.sent_at is None:  # not marked sent, yet received: it left by that day at the latest
+        arrived = received_on or announced_on
+        now = utcnow()
+        letter.sent_at = min(now, local_start_of_day(arrived)) if arrived else now
     history.record(
         "receipt",
         cooperative_id=letter.cooperative_id,
@@ -1038,7 +1057,7 @@ def mark_sent(letter_ids: Sequence[int], actor: User | None, now: datetime | Non
     return count
 
 
-def create_batch_job(flt: LetterFilter, actor: User) -> BatchJob:
+def create_batch_job(flt: LetterFilter, actor: User, *, mark_sent: bool = True) -> BatchJob:
     require(actor.role in CLERKS, _("Only a clerk can print letters in a batch."))
     ids = batch_letters(flt)
     if not ids:
@@ -1046,11 +1065,12 @@ def create_batch_job(flt: LetterFilter, actor: User) -> BatchJob:
     job = BatchJob(
         status="queued",
         letter_ids=ids,
-        filters=flt.as_args(),
+        filters={**flt.as_args(), "mark_sent": mark_sent},
         total=len(ids),
         progress=0,
         created_by_id=actor.id,
         created_at=utcnow(),
+        heartbeat_at=utcnow(),
     )
     db.session.add(job)
     db.session.flush()
@@ -1131,7 +1151,7 @@ def register_xlsx(letters: Iterable[Letter]) -> bytes:
             letter.snapshot.get("settings", {}).get("signer_name") or letter.signer.full_name,
             "BATAL" if letter.is_void else "SAH",
             letter.void_reason or "",
-            letter.sent_at.date() if letter.sent_at else None,
+            local_today(letter.sent_at) if letter.sent_at else None,  # the office's day
             letter.clock_start,
             letter.receipt_receiver or "",
             letter.sha256,

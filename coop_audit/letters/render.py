@@ -7,6 +7,9 @@ import calendar
 import gc
 import io
 import os
+import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -163,6 +166,7 @@ _env = jinja2.Environment(
 )
 _env.filters.update(
     tanggal=formatting.tanggal,
+    clause=formatting.clause,
     nip=formatting.nip_grouped,
     angka=formatting.angka,
     rupiah=formatting.rupiah,
@@ -196,9 +200,12 @@ def _stylesheet() -> CSS:
     )
 
 
-def start_worker() -> None:
+def start_worker(parent_pid: int | None = None) -> None:
     """Set up a process that renders letters in bulk (a render pool's initializer).
 
+    - It ends when `parent_pid` (the process that started the pool) is gone: a worker killed
+      with SIGKILL leaves no renderers behind (they would wait for work forever). Ctrl-C or
+      SIGINT to the process group is for the parent, which stops the pool itself.
     - It runs at a lower priority, so the web pages stay quick while a bulk sign-off renders.
     - The stylesheet is parsed and the fonts registered before the first letter.
     - Garbage collection: a letter allocates some 100,000 objects, and with the default
@@ -206,6 +213,9 @@ def start_worker() -> None:
       enough to take ~15 % of a render. The objects alive now are frozen out of collection
       and young collections run less often; each letter's garbage is still collected.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        threading.Thread(target=_exit_with, args=(parent_pid,), daemon=True).start()
     try:
         os.nice(5)
     except OSError:  # not permitted here: render at the normal priority
@@ -214,6 +224,17 @@ def start_worker() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+
+
+def _exit_with(parent_pid: int, every: float = 1.0) -> None:
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # the pid now belongs to another user's process
+            os._exit(0)
 
 
 def _image_mime(data: bytes) -> str | None:

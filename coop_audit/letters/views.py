@@ -30,6 +30,7 @@ from ..models import Cooperative
 from ..models.letters import BatchJob, Letter
 from ..permissions import ADMIN, CLERK, HEAD, INSPECTOR, PermissionDenied, public, role_required
 from ..timeutil import local_today
+from ..webforms import refusal_message
 from . import jobs
 from . import operations as ops
 from .forms import (
@@ -282,12 +283,20 @@ def batch():
             flash(_("Nothing was started: please correct the fields marked in red."), "danger")
         elif request.form.get("action") != "count":  # "Count again" only recounts the selection
             try:
-                job = ops.create_batch_job(flt, current_user)
+                job = ops.create_batch_job(flt, current_user, mark_sent=not form.copies.data)
             except (ops.LetterError, PermissionDenied) as e:
                 _flash_error(e, form)
             else:
                 db.session.commit()
-                jobs.enqueue(job)
+                if not jobs.enqueue(job):
+                    flash(
+                        _(
+                            "The print run is saved, but the job queue cannot be reached right "
+                            "now; it starts by itself once the queue is back (the worker checks "
+                            "every minute)."
+                        ),
+                        "warning",
+                    )
                 return redirect(url_for("letters.batch_job", job_id=job.id))
     count = len(ops.batch_letters(flt))
     recent = db.session.execute(select(BatchJob).order_by(BatchJob.id.desc()).limit(10)).scalars()
@@ -309,9 +318,8 @@ def batch_job(job_id: int):
 @bp.route("/cetak/<int:job_id>/status")
 @role_required(*CLERKS)
 def batch_status(job_id: int):
-    jobs.recover_stale_jobs()
     job = _job(job_id)
-    db.session.refresh(job)
+    db.session.refresh(job)  # the worker writes it from another session
     return jsonify(
         id=job.id,
         status=job.status,
@@ -402,7 +410,8 @@ def settings_page():
 def settings_logo():
     form = LogoForm()
     if not form.validate_on_submit():
-        flash(_("Nothing was saved: the form expired, please try again."), "danger")
+        expired = _("Nothing was saved: the form expired, please try again.")
+        flash(refusal_message(form, expired), "danger")
         return redirect(url_for("letters.settings_page"))
     upload = form.logo.data
     try:

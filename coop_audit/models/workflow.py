@@ -135,7 +135,11 @@ class SignJob(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Updated while running; a running job whose heartbeat stops was killed with its worker.
+    # When the head asked (created, or asked again for the rest of a stopped job): a job not
+    # finished long after is not continued by the worker (jobs.SIGN_JOB_MAX_DELAY).
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when queued and by every report of a run; a job whose heartbeat stops lost its
+    # worker (running) or its place in the queue (queued): see jobs.recover_stale_jobs.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -34,6 +34,10 @@ class DecideForm(FlaskForm):
     reason = TextAreaField(_l("Reason for refusal"), validators=[Optional(), Length(max=4000)])
 
 
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=4000)])
+
+
 class BulkSignForm(FlaskForm):
     pass
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import MAX_ID, history, settings, workflow
+from .. import MAX_ID, history, i18n, settings, workflow
 from ..extensions import db
 from ..models import Cooperative, HistoryEvent, User
 from ..models.letters import Letter
@@ -97,6 +97,8 @@ class Outcome:
     ok: bool
     message: str
     cooperative_name: str = ""
+    # Not signed by this bulk sign-off because it was signed before (nothing left to do).
+    already_signed: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def _lock_proposal(proposal: Proposal) -> Proposal:
 
 def _when(user: User | None, at: Any) -> dict[str, str]:
     name = user.full_name if user is not None else _("the system")
-    when = to_local(at).strftime("%d-%m-%Y %H:%M") if at is not None else "?"
+    when = i18n.tanggal(to_local(at)) if at is not None else "?"  # "5 Desember 2026 04:56"
     return {"name": name, "at": when}
 
 
@@ -487,6 +489,10 @@ def _already_decided(proposal: Proposal) -> WorkflowError:
 
 def _check_signer(proposal: Proposal, signer: User | None) -> None:
     require(signer is not None, _("Log in to sign."))
+    if not signer.enabled:  # e.g. disabled by the admin after asking for a bulk sign-off
+        raise PermissionDenied(
+            _("The account of %(name)s is disabled: it cannot sign.", name=signer.full_name)
+        )
     refusal = workflow.signoff_refusal(
         proposal.trigger, signer.role, signer.id, proposal.proposed_by_id
     )
@@ -573,6 +579,16 @@ def sign_many(proposal_ids: Iterable[int], signer: User, *, today: date) -> list
     until the commit, come after the slow part, and the letters of a bulk sign-off run inside
     `letters.operations.rendering_batch` render together, in parallel, at the first record.
     """
+    proposal_ids = list(proposal_ids)
+    # All of them locked first, in id order: two heads signing overlapping selections wait
+    # for each other here, before either holds a letter-number counter the other needs
+    # (locked one by one in the order ticked, they deadlocked on PostgreSQL).
+    db.session.execute(
+        select(Proposal.id)
+        .where(Proposal.id.in_(sorted({pid for pid in proposal_ids if 0 < pid <= MAX_ID})))
+        .order_by(Proposal.id)
+        .with_for_update()
+    ).all()
     outcomes: list[Outcome] = []
     records: list[Callable[[], None]] = []
     for pid in proposal_ids:
@@ -587,7 +603,8 @@ def sign_many(proposal_ids: Iterable[int], signer: User, *, today: date) -> list
             savepoint.commit()
         except (PermissionDenied, WorkflowError, IllegalMove) as err:
             savepoint.rollback()
-            outcomes.append(Outcome(pid, False, str(err.message), name))
+            already = proposal.state == "signed"
+            outcomes.append(Outcome(pid, False, str(err.message), name, already_signed=already))
             continue
         records.append(record)
         outcomes.append(Outcome(pid, True, _("Signed."), name))

@@ -24,13 +24,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from .. import MAX_ID, settings, workflow
 from ..extensions import db
 from ..models import Cooperative
+from ..models.letters import Letter
 from ..models.workflow import Objection, Proposal, SignJob
 from ..permissions import ADMIN, ALL_ROLES, CLERK, HEAD, INSPECTOR, PermissionDenied, role_required
 from ..timeutil import local_today, utcnow
+from ..webforms import refusal_message
 from . import deadlines as dl
 from . import diagram
 from . import operations as ops
@@ -40,6 +43,7 @@ from .forms import (
     ObjectionDecisionForm,
     ObjectionForm,
     ProposeForm,
+    WithdrawForm,
     WorkflowSettingsForm,
 )
 
@@ -168,7 +172,7 @@ def refuse(proposal_id: int):
     proposal = _proposal(proposal_id)
     form = DecideForm()
     if not form.validate_on_submit():
-        flash(_("The form expired; please try again."), "danger")
+        flash(refusal_message(form, _("The form expired; please try again.")), "danger")
         return redirect(url_for("workflow.queue"), 303)
     try:
         ops.refuse(proposal, current_user, reason=form.reason.data or "", today=today())
@@ -184,9 +188,9 @@ def refuse(proposal_id: int):
 @role_required(ADMIN, INSPECTOR, CLERK)
 def withdraw(proposal_id: int):
     proposal = _proposal(proposal_id)
-    form = DecideForm()
+    form = WithdrawForm()
     if not form.validate_on_submit():
-        flash(_("The form expired; please try again."), "danger")
+        flash(refusal_message(form, _("The form expired; please try again.")), "danger")
         return redirect(url_for("workflow.queue"), 303)
     try:
         ops.withdraw(proposal, current_user, reason=form.reason.data or "", today=today())
@@ -224,8 +228,21 @@ def bulk_sign():
 
     job = jobs.create_sign_job(ids, current_user, today(), locale=str(get_locale()))
     db.session.commit()
-    jobs.enqueue(job)
+    _hand_over(job)
     return redirect(url_for("workflow.sign_job", job_id=job.id, **today_args()), 303)
+
+
+def _hand_over(job: SignJob) -> None:
+    from ..letters import jobs
+
+    if not jobs.enqueue(job):
+        flash(
+            _(
+                "The bulk sign-off is saved, but the job queue cannot be reached right now; "
+                "it starts by itself once the queue is back (the worker checks every minute)."
+            ),
+            "warning",
+        )
 
 
 def _is_id(raw: str) -> bool:
@@ -244,19 +261,32 @@ def _sign_job(job_id: int) -> SignJob:
 @role_required(HEAD, ADMIN)
 def sign_job(job_id: int):
     job = _sign_job(job_id)
+    signed = [o for o in job.outcomes if o["ok"]]
+    # The letters this job issued, by proposal (a proposal issues at most one).
+    letters = {
+        letter.proposal_id: letter
+        for letter in db.session.execute(
+            select(Letter)
+            .options(load_only(Letter.id, Letter.number, Letter.proposal_id))
+            .where(Letter.proposal_id.in_([o["proposal_id"] for o in signed]))
+        ).scalars()
+    }
     return render_template(
         "sanctions/sign_job.html",
         job=job,
         form=BulkSignForm(),
-        signed=[o for o in job.outcomes if o["ok"]],
-        refused=[o for o in job.outcomes if not o["ok"]],
+        signed=signed,
+        letters=letters,
+        already=[o for o in job.outcomes if not o["ok"] and o.get("already_signed")],
+        refused=[o for o in job.outcomes if not o["ok"] and not o.get("already_signed")],
     )
 
 
 @bp.route("/persetujuan/massal/<int:job_id>/ulangi", methods=["POST"])
 @role_required(HEAD)
 def sign_job_retry(job_id: int):
-    """A failed job is queued again; it signs only the proposals it has not reported on."""
+    """A failed job is queued again; it signs only the proposals it has not reported on, with
+    the day of this request as the decision date."""
     from ..letters import jobs
 
     job = _sign_job(job_id)
@@ -265,20 +295,17 @@ def sign_job_retry(job_id: int):
     elif job.status != "failed":
         flash(_("Only a stopped bulk sign-off can be tried again."), "warning")
     else:
-        job.status, job.error, job.finished_at = "queued", None, None
+        jobs.retry_sign_job(job, today())
         db.session.commit()
-        jobs.enqueue(job)
+        _hand_over(job)
     return redirect(url_for("workflow.sign_job", job_id=job.id, **today_args()), 303)
 
 
 @bp.route("/persetujuan/massal/<int:job_id>/status")
 @role_required(HEAD, ADMIN)
 def sign_job_status(job_id: int):
-    from ..letters import jobs
-
-    jobs.recover_stale_jobs()
     job = _sign_job(job_id)
-    db.session.refresh(job)
+    db.session.refresh(job)  # the worker writes it from another session
     return jsonify(
         id=job.id,
         status=job.status,
@@ -287,8 +314,9 @@ def sign_job_status(job_id: int):
         percent=job.percent,
         signed=job.signed,
         error=job.error,
-        # No progress reported for a while: the worker may have stopped (see recover_stale_jobs).
-        stalled=job.status == "running"
+        # Not taken, or no progress reported, for a while: the worker may have stopped (the
+        # worker's recover_stale_jobs hands the job on once it runs again).
+        stalled=job.status in ("queued", "running")
         and job.heartbeat_at is not None
         and (utcnow() - job.heartbeat_at).total_seconds() > STALLED_SECONDS,
     )

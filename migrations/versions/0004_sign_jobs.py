@@ -33,6 +33,7 @@ def upgrade():
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', coop_audit.models.core.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('asked_at', coop_audit.models.core.UTCDateTime(timezone=True), nullable=False),
     sa.Column('heartbeat_at', coop_audit.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', coop_audit.models.core.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name=op.f('ck_sign_job_status')),

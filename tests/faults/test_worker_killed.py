@@ -76,18 +76,16 @@ def instance(tmp_path):
         db.engine.dispose()
 
 
-def seed_letters(n: int) -> tuple[list[int], object]:
+def dormant_coop(name: str, bh_number: str):
     from coop_audit.registry.operations import create_cooperative
 
-    head = create_user("head", "Dr. Siti Rahma, M.Si.", "head", PW, nip="1" * 18)
-    clerk = create_user("clerk", "Clerk", "clerk", PW)
-    coop = create_cooperative(
+    return create_cooperative(
         {
-            "name": "KSU Sido Makmur",
+            "name": name,
             "jenis": "simpan_pinjam",
             "bentuk": "primer",
             "kelompok": "KSP",
-            "bh_number": "1/BH/XIV/I/2010",
+            "bh_number": bh_number,
             "bh_date": date(2010, 1, 15),
             "desa_kode": "33.13.11.2001",
             "kecamatan_kode": "33.13.11",
@@ -96,6 +94,12 @@ def seed_letters(n: int) -> tuple[list[int], object]:
         source="test",
         status="dormant",
     )
+
+
+def seed_letters(n: int) -> tuple[list[int], object]:
+    head = create_user("head", "Dr. Siti Rahma, M.Si.", "head", PW, nip="1" * 18)
+    clerk = create_user("clerk", "Clerk", "clerk", PW)
+    coop = dormant_coop("KSU Sido Makmur", "1/BH/XIV/I/2010")
     db.session.commit()
     (first,) = ops.issue_letters([ops.IssueItem("warning", coop)], signer=head, today=TODAY)
     db.session.commit()
@@ -116,10 +120,16 @@ def seed_letters(n: int) -> tuple[list[int], object]:
     return [i for (i,) in db.session.execute(select(Letter.id).order_by(Letter.id))], clerk
 
 
-def start_worker(env, log: Path) -> subprocess.Popen:
+def start_worker(env, log: Path, *, mark: bool = False) -> subprocess.Popen:
+    """`flask letters worker`; with `mark`, its environment (inherited by the render pool)
+    holds WORKER_MARK=<its pid>."""
+    flask = str(ROOT / ".venv/bin/flask")
+    argv = [flask, "letters", "worker"]
+    if mark:
+        argv = ["/bin/sh", "-c", f'WORKER_MARK=$$ exec "{flask}" letters worker']
     with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [str(ROOT / ".venv/bin/flask"), "letters", "worker"],
+            argv,
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -145,6 +155,20 @@ def wait_for(predicate, timeout: float, proc=None, log: Path | None = None):
             pytest.fail(f"worker exited early: {log.read_text()[-2000:] if log else ''}")
         time.sleep(0.02)
     pytest.fail(f"timed out; worker log: {log.read_text()[-2000:] if log else ''}")
+
+
+def run_worker_until(done, env, log: Path, timeout: float = 120) -> None:
+    """A fresh worker runs until `done()`, then is stopped."""
+    worker = start_worker(env, log)
+    try:
+        wait_for(done, timeout, worker, log)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
@@ -190,16 +214,7 @@ def test_a_worker_killed_mid_batch_leaves_no_half_pdf_and_the_job_is_retried(ins
     assert jobs.recover_stale_jobs(stale_seconds=0) == 1
     assert job_state(job_id)[0] == "queued"
     # ...and a fresh worker finishes it.
-    worker = start_worker(env, log)
-    try:
-        wait_for(lambda: job_state(job_id)[0] in ("done", "failed"), 120, worker, log)
-    finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
+    run_worker_until(lambda: job_state(job_id)[0] in ("done", "failed"), env, log)
 
     db.session.expire_all()
     job = db.session.get(BatchJob, job_id)
@@ -222,3 +237,84 @@ def test_a_worker_killed_mid_batch_leaves_no_half_pdf_and_the_job_is_retried(ins
         select(func.count(Letter.id)).where(Letter.sent_at.is_not(None))
     ).scalar()
     assert sent == LETTERS
+
+
+def render_workers_of(pid: int) -> list[int]:
+    """Render-pool processes (forkserver children) started for the worker process `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing.forkserver" in cmdline and f"WORKER_MARK={pid}".encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SIGKILL and /proc")
+def test_a_bulk_sign_worker_killed_mid_job_leaves_no_renderers_and_the_job_resumes(instance):
+    """SIGKILL to the job process alone (the render pool's processes are not signalled): the
+    renderers notice and exit, the chunk in flight is rolled back, and the next worker signs
+    the rest with consecutive numbers."""
+    from coop_audit.history import verify
+    from coop_audit.models.workflow import Proposal, SignJob
+    from coop_audit.sanctions import operations as sanctions
+
+    app, env, paths = instance
+    head = create_user("head", "Dr. Siti Rahma, M.Si.", "head", PW, nip="1" * 18)
+    inspector = create_user("inspector", "Inspector", "inspector", PW)
+    ids = []
+    for i in range(60):
+        coop = dormant_coop(f"KSU Sido Makmur {i:02d}", f"{i + 1}/BH/XIV/I/2010")
+        ids.append(sanctions.propose(coop, "warn", inspector, reason="Tidak RAT", today=TODAY).id)
+    db.session.commit()
+    job = jobs.create_sign_job(ids, head, TODAY)
+    db.session.commit()
+    jobs.enqueue(job)
+    job_id = job.id
+    log = paths["db"].with_name("sign-worker.log")
+
+    def state() -> tuple[str, int]:
+        db.session.rollback()
+        db.session.expire_all()
+        job = db.session.get(SignJob, job_id)
+        return job.status, job.progress
+
+    worker_env = dict(env, LETTER_RENDER_WORKERS="2")
+    worker = start_worker(worker_env, log, mark=True)
+    try:
+        wait_for(lambda: state()[0] == "running" and 0 < state()[1] < 60, 120, worker, log)
+        wait_for(lambda: render_workers_of(worker.pid), 30, worker, log)
+        os.kill(worker.pid, signal.SIGKILL)  # the job process only
+        worker.wait(10)
+        # The renderers see their parent gone and exit (they used to wait for work forever).
+        end = time.monotonic() + 15
+        while render_workers_of(worker.pid) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert render_workers_of(worker.pid) == []
+    finally:
+        for pid in render_workers_of(worker.pid):
+            os.kill(pid, signal.SIGKILL)
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+
+    status, progress = state()
+    assert status == "running" and progress % jobs.SIGN_CHUNK == 0  # whole chunks only
+    signed = db.session.execute(
+        select(func.count(Proposal.id)).where(Proposal.state == "signed")
+    ).scalar()
+    assert signed == progress  # the chunk in flight was rolled back with its letters
+
+    assert jobs.recover_stale_jobs(stale_seconds=0) == 1
+    run_worker_until(lambda: state()[0] in ("done", "failed"), worker_env, log, timeout=180)
+    db.session.expire_all()
+    job = db.session.get(SignJob, job_id)
+    assert job.status == "done" and job.signed == 60 and job.attempts == 2, job.error
+    seqs = db.session.execute(select(Letter.seq).order_by(Letter.seq)).scalars().all()
+    assert seqs == list(range(1, 61))
+    assert verify().ok

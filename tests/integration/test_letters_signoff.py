@@ -126,3 +126,33 @@ def test_fifty_parallel_direct_issues_get_fifty_consecutive_numbers(app, users, 
     assert len(set(numbers)) == 50
     seqs = sorted(db.session.execute(select(Letter.seq)).scalars())
     assert seqs == list(range(1, 51))
+
+
+def test_a_revocation_states_the_warnings_grounds_not_the_sweeps_reason(app, users, make_coop):
+    """Menimbang (a) says why the cooperative is inactive; the sweep's "objection window is
+    over" is clause (b). It once printed "1) Masa keberatan ... berakhir ....;" in (a)."""
+    from datetime import timedelta
+
+    from coop_audit.sanctions import deadlines
+
+    coop = make_coop(name="KSU Sido Makmur", status="dormant")
+    warned_on = TODAY - timedelta(days=120)
+    sanctions.sign(propose_warning(coop, users), users["head2"], today=warned_on)
+    warning = db.session.execute(select(Letter)).scalar_one()
+    warning.receipt_date = warned_on + timedelta(days=2)
+    db.session.commit()
+    deadlines.sweep(TODAY)  # the objection window is over: the sweep proposes revocation
+    db.session.commit()
+    proposal = db.session.execute(
+        select(sanctions.Proposal).where(sanctions.Proposal.trigger == "revoke")
+    ).scalar_one()
+    assert proposal.by_sweep
+    sanctions.sign(proposal, users["head2"], today=TODAY)
+    db.session.commit()
+    revocation = db.session.execute(select(Letter).where(Letter.kind == "revocation")).scalar_one()
+    text = " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(revocation.pdf)).pages
+    )
+    ground_a = text.split("dinilai tidak aktif dengan alasan:")[1].split("bahwa kepada")[0]
+    assert "1) Tidak menyelenggarakan RAT 3 tahun buku berturut-turut;" in ground_a
+    assert "keberatan" not in ground_a and ".;" not in text

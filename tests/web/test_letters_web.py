@@ -3,7 +3,7 @@
 import hashlib
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -296,7 +296,8 @@ def test_a_failing_merge_leaves_no_file_and_no_download(
     resp = post(client, "/surat/cetak", {"kind": "warning", "kecamatan": ""})
     job_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
     status = client.get(f"/surat/cetak/{job_id}/status").get_json()
-    assert status["status"] == "failed" and "disk full" in status["error"]
+    assert status["status"] == "failed" and "RuntimeError" in status["error"]
+    assert "disk full" not in status["error"]  # details go to the log, not to the page
     assert client.get(f"/surat/cetak/{job_id}/unduh").status_code == 404
     assert list(ops.batch_dir().iterdir()) == []
     assert db.session.execute(select(Letter).where(Letter.sent_at.is_not(None))).first() is None
@@ -458,3 +459,53 @@ def test_count_again_counts_the_selection_as_chosen_and_starts_nothing(
     assert resp.status_code == 302
     job = db.session.execute(select(BatchJob)).scalar_one()
     assert job.total == 3
+
+
+def test_the_register_export_gives_the_sending_day_in_jakarta(client, auth, letter):
+    """Sent at 05:30 WIB on 5 December is 22:30 UTC on the 4th: the office's day is the 5th."""
+    from datetime import UTC, datetime
+
+    letter.sent_at = datetime(2026, 12, 4, 22, 30, tzinfo=UTC)
+    db.session.commit()
+    auth.login("clerk")
+    rows = load_workbook(io.BytesIO(client.get("/surat/agenda.xlsx").data)).active
+    header = [c.value for c in rows[1]]
+    row = next(r for r in rows.iter_rows(min_row=2, values_only=True) if r[1] == letter.number)
+    assert row[header.index("Dikirim")].date() == date(2026, 12, 5)
+
+
+def test_a_receipt_on_a_letter_not_marked_sent_dates_the_sending_no_later_than_receipt(
+    client, auth, users, letter
+):
+    """The clerk forgot to mark the letter sent and records its receipt days later: the letter
+    left by the receipt day at the latest, not on the day the receipt was typed in."""
+    assert letter.sent_at is None
+    ops.record_receipt(
+        letter,
+        users["clerk"],
+        method="hand",
+        today=local_today(),
+        received_on=RECEIVED,
+        receiver="Sutrisno",
+    )
+    db.session.commit()
+    db.session.refresh(letter)
+    assert local_today(letter.sent_at) <= RECEIVED
+
+
+def test_printing_copies_only_leaves_the_letters_unsent(client, auth, users, make_coop):
+    """Printing the revocations again for the archive must not date them as sent today."""
+    letters = issue_many(users, make_coop, 2, desa_kode="33.13.11.2001")
+    auth.login("clerk")
+    resp = post(
+        client,
+        "/surat/cetak",
+        {"kind": "warning", "kecamatan": "33.13.11", "unsent": "y", "copies": "y"},
+    )
+    job_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    status = client.get(f"/surat/cetak/{job_id}/status").get_json()
+    assert status["status"] == "done" and status["download"]
+    db.session.expire_all()
+    assert not any(db.session.get(Letter, x.id).sent_at for x in letters)
+    page = client.get("/surat/cetak").get_data(as_text=True)
+    assert 'name="copies"' in page and "jangan tandai sebagai sudah dikirim" in page

@@ -471,3 +471,69 @@ def test_the_status_of_a_job_without_progress_for_a_while_says_it_may_have_stall
     auth.login("head")
     status = client.get(f"/alur/persetujuan/massal/{job.id}/status").get_json()
     assert status["status"] == "running" and status["stalled"] is True
+
+
+def test_a_bulk_sign_off_sent_again_says_those_were_signed_before_not_refused(
+    client, auth, users, make_coop
+):
+    """The head pressed Back after a bulk sign-off and sent it again: the second job finds
+    them signed. That is reported apart, not in red as "Not signed"; the first job's page
+    links each signed proposal to its letter."""
+    from coop_audit.models.letters import Letter
+
+    c1, p1 = _proposal(make_coop, users)
+    _c2, p2 = _proposal(make_coop, users)
+    auth.login("head")
+    data = {"csrf_token": _csrf(client), "proposal_id": [str(p1.id), str(p2.id)]}
+    first = client.post("/alur/persetujuan/massal", data=data).headers["Location"]
+    db.session.expire_all()
+    html = client.get(first).get_data(as_text=True)
+    letter = db.session.execute(select(Letter).where(Letter.proposal_id == p1.id)).scalar_one()
+    signed = html[html.index('id="signed"') :]
+    assert f'href="/surat/{letter.id}">{letter.number}</a>' in signed and c1.name in signed
+
+    again = client.post("/alur/persetujuan/massal", data=data).headers["Location"]
+    db.session.expire_all()
+    html = client.get(again).get_data(as_text=True)
+    assert 'id="refused"' not in html
+    before = html[html.index('id="already-signed"') :]
+    assert "Sudah ditandatangani sebelumnya" in before and "Sudah ditandatangani oleh" in before
+    assert c1.name in before
+    assert db.session.execute(select(db.func.count(Letter.id))).scalar_one() == 2
+
+
+def test_a_job_no_worker_has_taken_for_a_while_says_it_may_have_stalled(
+    client, auth, users, make_coop
+):
+    from datetime import timedelta
+
+    from coop_audit.letters import jobs
+    from coop_audit.timeutil import utcnow
+
+    _c1, p1 = _proposal(make_coop, users)
+    job = jobs.create_sign_job([p1.id], users["head"], TODAY)  # never handed to a worker
+    job.heartbeat_at = utcnow() - timedelta(seconds=40)
+    db.session.commit()
+    auth.login("head")
+    status = client.get(f"/alur/persetujuan/massal/{job.id}/status").get_json()
+    assert status["status"] == "queued" and status["stalled"] is True
+    queue = client.get("/alur/persetujuan").get_data(as_text=True)
+    assert f"#{job.id} (0/1, menunggu)" in queue
+
+
+def test_a_refusal_reason_that_is_too_long_is_named_not_called_an_expired_form(
+    client, auth, users, make_coop
+):
+    _c, p = _proposal(make_coop, users)
+    auth.login("head")
+    html = client.get("/alur/persetujuan").get_data(as_text=True)
+    assert f'id="reason-{p.id}" maxlength="4000"' in html  # the browser stops at the limit
+    r = client.post(
+        f"/alur/usulan/{p.id}/tolak",
+        data={"csrf_token": csrf_token_from(html), "reason": "x" * 4500},
+        follow_redirects=True,
+    )
+    page = r.get_data(as_text=True)
+    assert "Alasan penolakan: Isian tidak boleh lebih dari 4000 karakter." in page
+    assert "kedaluwarsa" not in page
+    assert db.session.get(Proposal, p.id).state == "pending"
