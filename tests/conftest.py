@@ -219,6 +219,35 @@ def make_coop(app):
     return make
 
 
+def jpeg(size=(800, 600), gps=True) -> bytes:
+    """A real JPEG (uploads are opened, not only sniffed), with an EXIF position in
+    Karanganyar unless `gps` is False."""
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", size, (30, 120, 60))
+    exif = Image.Exif()
+    if gps:
+        exif.get_ifd(0x8825).update({1: "S", 2: (7.0, 36.0, 0.0), 3: "E", 4: (111.0, 0.0, 30.0)})
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    """A real one-page PDF."""
+    import io
+
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
 def csrf_token_from(html: str) -> str:
     m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', html

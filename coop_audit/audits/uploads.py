@@ -138,16 +138,7 @@ def _prepare_pdf(data: bytes, label: str, size: int) -> Prepared:
                 max=_mb(PDF_MAX_BYTES),
             ),
         )
-    from pypdf import PdfReader
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            pages = len(reader.pages)
-    except Exception:
-        pages = 0
-    if pages < 1:
+    if _pdf_pages(data) < 1:
         raise UploadRefused(label, _("%(name)s is not a readable PDF document.", name=label))
     return Prepared(
         kind="document",
@@ -157,6 +148,36 @@ def _prepare_pdf(data: bytes, label: str, size: int) -> Prepared:
         sha256=hashlib.sha256(data).hexdigest(),
         display_name=label,
     )
+
+
+def _pdf_pages(data: bytes) -> int:
+    """How many pages a PDF reader finds (0: damaged, or not a PDF past its first bytes)."""
+    from pypdf import PdfReader
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return len(PdfReader(io.BytesIO(data), strict=False).pages)
+    except Exception:  # pypdf raises many kinds on damaged files
+        return 0
+
+
+def readable(data: bytes) -> bool:
+    """Whether a PDF, JPEG or PNG file opens as what its first bytes claim (a receipt scan, a
+    logo): a header followed by garbage is not a document."""
+    kind = sniff(data)
+    if kind == "pdf":
+        return _pdf_pages(data) >= 1
+    if kind not in ("jpeg", "png"):
+        return False
+    try:
+        _open_image(data, kind).verify()
+        _open_image(data, kind).load()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    except Image.DecompressionBombWarning:
+        return False
+    return True
 
 
 def _open_image(data: bytes, kind: str) -> Image.Image:

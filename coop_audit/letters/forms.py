@@ -148,6 +148,27 @@ class ReceiptForm(FlaskForm):
         return not self.errors
 
 
+class ReceiptCorrectionForm(ReceiptForm):
+    """A recorded receipt corrected: the same fields, and why (kept in the history)."""
+
+    reason = TextAreaField(_l("Why is it corrected?"), validators=[Optional(), Length(max=1000)])
+
+    @classmethod
+    def of(cls, letter: Letter, today: date) -> ReceiptCorrectionForm:
+        """Filled with what is recorded now, for the clerk to change."""
+        return cls(
+            formdata=None,
+            letter=letter,
+            today=today,
+            data={
+                "method": letter.receipt_method,
+                "received_on": letter.receipt_date,
+                "receiver": letter.receipt_receiver or "",
+                "announced_on": letter.announced_on,
+            },
+        )
+
+
 class BatchForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[], validate_choice=True)
     kecamatan = SelectField(_l("Kecamatan"), choices=[], validate_choice=True)

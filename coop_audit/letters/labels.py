@@ -35,4 +35,5 @@ EVENT_LABELS = {
     "letter_issued": _l("Letter issued"),
     "letter_voided": _l("Letter voided"),
     "receipt": _l("Letter received"),
+    "receipt_corrected": _l("Receipt corrected"),
 }

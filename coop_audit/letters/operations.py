@@ -23,6 +23,7 @@ from sqlalchemy import Select, select
 
 from .. import history
 from .. import settings as office_settings
+from ..audits import uploads
 from ..extensions import db
 from ..models import Cooperative, Kecamatan, User
 from ..models.letters import BatchJob, Letter, LetterSequence
@@ -165,6 +166,8 @@ def save_logo(data: bytes | None, actor: User) -> None:
         raise LetterError(_("The logo may be at most 512 KB."), "logo")
     if image_kind(data) is None:
         raise LetterError(_("The logo must be a PNG or JPEG image."), "logo")
+    if not uploads.readable(data):
+        raise LetterError(_("This logo file is damaged: it does not open as an image."), "logo")
     office_settings.put("letters.logo", base64.b64encode(data).decode("ascii"), actor)
 
 
@@ -875,6 +878,8 @@ def receipt_problems(
             problems["scan"] = _("The scan must be a PDF, JPEG or PNG file.")
         elif len(scan) > SCAN_MAX_BYTES:
             problems["scan"] = _("The scan may be at most 10 MB.")
+        elif not uploads.readable(scan):
+            problems["scan"] = _("This scan is damaged: it does not open as a PDF or an image.")
     return problems
 
 
@@ -888,10 +893,12 @@ def record_receipt(
     receiver: str = "",
     announced_on: date | None = None,
     scan: bytes | None = None,
+    correction: str | None = None,
 ) -> None:
-    """Record the proof of receipt; its date starts the workflow's legal clock."""
+    """Record the proof of receipt; its date starts the workflow's legal clock. With
+    `correction` (its reason: see `correct_receipt`) it replaces the recorded one."""
     require(actor.role in CLERKS, _("Only a clerk can record a receipt."))
-    closed = receipt_closed(letter)
+    closed = receipt_closed(letter) if correction is None else correction_closed(letter)
     if closed is not None:
         raise LetterError(closed)
     receiver = (receiver or "").strip()
@@ -911,33 +918,97 @@ def record_receipt(
         received_on = None
     else:
         announced_on = None
-    stored = store_scan(scan) if scan is not None else None
+    before = _receipt_facts(letter)
+    if scan is not None:
+        letter.receipt_scan = store_scan(scan)
     letter.receipt_method = method
     letter.receipt_date = received_on
     letter.announced_on = announced_on
     letter.receipt_receiver = receiver or None
-    letter.receipt_scan = stored
     letter.receipt_recorded_at = utcnow()
     letter.receipt_recorded_by_id = actor.id
     if letter.sent_at is None:  # not marked sent, yet received: it left by that day at the latest
         arrived = received_on or announced_on
         now = utcnow()
         letter.sent_at = min(now, local_start_of_day(arrived)) if arrived else now
+    data = {
+        "letter_id": letter.id,
+        "number": letter.number,
+        "letter_kind": letter.kind,
+        "method": method,
+        "receipt_date": received_on,
+        "announced_on": announced_on,
+        "receiver": receiver or None,
+    }
+    if correction is not None:  # what it said before, and why it changed
+        data.update(corrected_from=before, correction_reason=correction)
     history.record(
-        "receipt",
+        "receipt_corrected" if correction is not None else "receipt",
         cooperative_id=letter.cooperative_id,
         actor=actor,
-        data={
-            "letter_id": letter.id,
-            "number": letter.number,
-            "letter_kind": letter.kind,
-            "method": method,
-            "receipt_date": received_on,
-            "announced_on": announced_on,
-            "receiver": receiver or None,
-        },
+        data=data,
     )
     db.session.flush()
+
+
+def _receipt_facts(letter: Letter) -> dict[str, Any]:
+    return {
+        "method": letter.receipt_method,
+        "receipt_date": letter.receipt_date,
+        "announced_on": letter.announced_on,
+        "receiver": letter.receipt_receiver,
+    }
+
+
+def correction_closed(letter: Letter) -> str | None:
+    """Why the recorded receipt of this letter cannot be corrected any more, or None.
+
+    The receipt date starts the objection window; once a later step rests on it (an objection
+    against this letter, a revocation proposed after it), changing it would change that step's
+    grounds: the receipt stays, and the head decides on the step itself.
+    """
+    from ..models.workflow import Objection, Proposal
+
+    if letter.is_void:
+        return _("A void letter cannot be received.")
+    if letter.clock_start is None:
+        return _("No receipt is recorded on this letter yet.")
+    objection = db.session.execute(
+        select(Objection.id).where(Objection.letter_id == letter.id).limit(1)
+    ).first()
+    if objection is not None:
+        return _(
+            "An objection against this letter is recorded, and its dates rest on this receipt: "
+            "the receipt can no longer be corrected."
+        )
+    proposal = db.session.execute(
+        select(Proposal.id)
+        .where(
+            Proposal.cooperative_id == letter.cooperative_id,
+            Proposal.trigger == "revoke",
+            Proposal.state.in_(("pending", "signed")),
+            Proposal.proposed_on >= letter.issued_on,
+        )
+        .limit(1)
+    ).first()
+    if letter.kind == "warning" and proposal is not None:
+        return _(
+            "A revocation was proposed after this warning, resting on this receipt: the receipt "
+            "can no longer be corrected."
+        )
+    return None
+
+
+def correct_receipt(letter: Letter, actor: User, *, reason: str, **receipt: Any) -> None:
+    """Correct a recorded receipt (a mistyped date or name): `receipt` holds the fields of
+    `record_receipt`. The history keeps both versions and the reason; without a new scan the
+    stored one stays."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LetterError(_("Say why the receipt is corrected."), "reason")
+    if len(reason) > 1000:
+        raise LetterError(_("The reason may be at most 1000 characters."), "reason")
+    record_receipt(letter, actor, correction=reason, **receipt)
 
 
 # --- register, batches --------------------------------------------------------------------

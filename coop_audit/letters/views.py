@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -38,6 +39,7 @@ from .forms import (
     LetterSettingsForm,
     LogoForm,
     ProposalForm,
+    ReceiptCorrectionForm,
     ReceiptForm,
     ShortCodeForm,
     VoidForm,
@@ -129,9 +131,15 @@ def detail(letter_id: int):
 
 
 def _detail_page(
-    letter: Letter, receipt_form: ReceiptForm, receipt_back: str = "", status: int = 200
+    letter: Letter,
+    receipt_form: ReceiptForm,
+    receipt_back: str = "",
+    status: int = 200,
+    correction_form: ReceiptCorrectionForm | None = None,
 ) -> tuple[str, int]:
-    """A letter's page; `receipt_form` is empty, or a refused one keeping what was typed."""
+    """A letter's page; `receipt_form` is empty, or a refused one keeping what was typed (the
+    same for `correction_form`, the correction of a recorded receipt)."""
+    closed = ops.correction_closed(letter) if letter.clock_start is not None else None
     page = render_template(
         "letters/web/detail.html",
         letter=letter,
@@ -140,6 +148,9 @@ def _detail_page(
         void_form=VoidForm(formdata=None),
         receipt_form=receipt_form,
         receipt_back=receipt_back,
+        correction_form=correction_form or ReceiptCorrectionForm.of(letter, local_today()),
+        correction_open=correction_form is not None,
+        correction_closed=closed,
         verify_link=url_for("verify.page", token=letter.token),
     )
     return page, status
@@ -183,16 +194,7 @@ def receipt(letter_id: int):
     if not form.validate_on_submit():
         return _receipt_refused(letter, form)
     try:
-        ops.record_receipt(
-            letter,
-            current_user,
-            method=form.method.data,
-            today=form.today,
-            received_on=form.received_on.data,
-            receiver=form.receiver.data or "",
-            announced_on=form.announced_on.data,
-            scan=form.scan_bytes,
-        )
+        ops.record_receipt(letter, current_user, **_receipt_fields(form))
     except (ops.LetterError, PermissionDenied) as e:
         db.session.rollback()
         return _receipt_refused(letter, form, e)
@@ -203,11 +205,19 @@ def receipt(letter_id: int):
     return redirect(url_for("letters.detail", letter_id=letter_id))
 
 
-def _receipt_refused(
-    letter: Letter, form: ReceiptForm, refusal: ops.LetterError | PermissionDenied | None = None
-) -> tuple[str, int]:
-    """The letter page again, the receipt form keeping what was typed and each error at its
-    field; it answers the cooperative page's form too, whose `back` it keeps for the retry."""
+def _receipt_fields(form: ReceiptForm) -> dict[str, Any]:
+    return {
+        "method": form.method.data,
+        "today": form.today,
+        "received_on": form.received_on.data,
+        "receiver": form.receiver.data or "",
+        "announced_on": form.announced_on.data,
+        "scan": form.scan_bytes,
+    }
+
+
+def _say_refused(form: ReceiptForm, refusal: ops.LetterError | PermissionDenied | None) -> None:
+    """The refusal at its field of `form` (or in a message when it has none)."""
     field = getattr(refusal, "field", None)
     if refusal is not None and not (field and field in form):
         flash(_("Nothing was saved: %(msg)s", msg=refusal.message), "danger")
@@ -215,12 +225,48 @@ def _receipt_refused(
         if refusal is not None:
             form[field].errors = [*form[field].errors, refusal.message]
         flash(_("Nothing was saved: please correct the fields marked in red."), "danger")
+
+
+def _receipt_refused(
+    letter: Letter, form: ReceiptForm, refusal: ops.LetterError | PermissionDenied | None = None
+) -> tuple[str, int]:
+    """The letter page again, the receipt form keeping what was typed and each error at its
+    field; it answers the cooperative page's form too, whose `back` it keeps for the retry."""
+    _say_refused(form, refusal)
     return _detail_page(
         letter,
         form,
         receipt_back="coop" if request.form.get("back") == "coop" else "",
         status=403 if isinstance(refusal, PermissionDenied) else 422,
     )
+
+
+@bp.route("/<int:letter_id>/tanda-terima/koreksi", methods=["POST"])
+@role_required(*CLERKS)
+def receipt_correction(letter_id: int):
+    """Correct a recorded receipt (a mistyped date, name or method), with a reason."""
+    letter = _letter(letter_id)
+    form = ReceiptCorrectionForm(letter=letter, today=local_today())
+    closed = ops.correction_closed(letter)
+    if closed is not None:
+        flash(_("Nothing was saved: %(msg)s", msg=closed), "danger")
+        return _detail_page(letter, ReceiptForm(), status=409)
+    refusal: ops.LetterError | PermissionDenied | None = None
+    if form.validate_on_submit():
+        try:
+            ops.correct_receipt(
+                letter, current_user, reason=form.reason.data or "", **_receipt_fields(form)
+            )
+        except (ops.LetterError, PermissionDenied) as e:
+            db.session.rollback()
+            refusal = e
+        else:
+            db.session.commit()
+            flash(_("Receipt corrected for %(number)s.", number=letter.number), "success")
+            return redirect(url_for("letters.detail", letter_id=letter_id))
+    _say_refused(form, refusal)
+    status = 403 if isinstance(refusal, PermissionDenied) else 422
+    return _detail_page(letter, ReceiptForm(), status=status, correction_form=form)
 
 
 @bp.route("/<int:letter_id>/tanda-terima/scan")

@@ -16,11 +16,13 @@ from coop_audit.letters import operations as ops
 from coop_audit.models import HistoryEvent
 from coop_audit.models.letters import Letter, LetterSequence
 from coop_audit.permissions import PermissionDenied
+from tests.conftest import pdf_bytes
 
 TODAY = date(2026, 12, 3)
+# A real 1x1 PNG (an earlier one here had a broken data stream: the logo check now opens it).
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    "1f15c4890000000d49444154789c63606060f80f00010401005fe5c34b0000000049454e44ae426082"
 )
 
 
@@ -197,11 +199,11 @@ def test_a_receipt_starts_the_clock_and_is_recorded_in_the_history(app, users, c
         today=date(2026, 12, 10),
         received_on=date(2026, 12, 9),
         receiver="Sutrisno (ketua)",
-        scan=b"%PDF-1.4 scan",
+        scan=(scan := pdf_bytes()),
     )
     db.session.commit()
     assert letter.clock_start == date(2026, 12, 9)
-    assert ops.scan_path(letter).read_bytes() == b"%PDF-1.4 scan"
+    assert ops.scan_path(letter).read_bytes() == scan
     assert str(ops.scan_path(letter)).startswith(app.config["UPLOAD_DIR"])
     ev = db.session.execute(select(HistoryEvent).where(HistoryEvent.kind == "receipt")).scalar_one()
     assert ev.data["receipt_date"] == "2026-12-09" and ev.cooperative_id == coop.id

@@ -114,7 +114,14 @@ def test_a_photo_over_the_photo_limit_is_refused_naming_the_file(app, client, dr
     assert count_files() == 0 and files_on_disk(app) == []
 
 
-def test_the_letter_logo_must_really_be_an_image(app, client, auth, users):
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<svg onload=alert(1)>",
+        b"\x89PNG\r\n\x1a\n" + b"not a png body" * 20,  # the right first bytes, then noise
+    ],
+)
+def test_the_letter_logo_must_really_be_an_image(app, client, auth, users, data):
     from coop_audit import settings
 
     auth.login("admin")
@@ -126,7 +133,7 @@ def test_the_letter_logo_must_really_be_an_image(app, client, auth, users):
     resp = web.post_multipart(
         client,
         "/surat/pengaturan/logo",
-        {"csrf_token": token, "logo": [(b"<svg onload=alert(1)>", "logo.png")]},
+        {"csrf_token": token, "logo": [(data, "logo.png")]},
     )
     assert resp.status_code in (302, 400)
     assert settings.get("letters.logo") == before

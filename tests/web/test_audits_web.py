@@ -7,35 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlalchemy import event, func, select
 
 from coop_audit.extensions import db
 from coop_audit.models import Cooperative, HistoryEvent
 from coop_audit.models.audits import Audit, AuditAmendment, AuditFile, SubmittedAuditChanged
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, jpeg, pdf_bytes
 
 IN_KARANGANYAR = ("-7.600000", "111.000000")
-
-
-def jpeg(size=(800, 600), gps=True) -> bytes:
-    img = Image.new("RGB", size, (30, 120, 60))
-    exif = Image.Exif()
-    if gps:
-        exif.get_ifd(0x8825).update({1: "S", 2: (7.0, 36.0, 0.0), 3: "E", 4: (111.0, 0.0, 30.0)})
-    out = io.BytesIO()
-    img.save(out, "JPEG", exif=exif)
-    return out.getvalue()
-
-
-def pdf_bytes() -> bytes:
-    from pypdf import PdfWriter
-
-    w = PdfWriter()
-    w.add_blank_page(200, 200)
-    out = io.BytesIO()
-    w.write(out)
-    return out.getvalue()
 
 
 def post_multipart(client, url, fields: dict):

@@ -16,7 +16,7 @@ from coop_audit.letters import operations as ops
 from coop_audit.letters.formatting import tanggal
 from coop_audit.models.letters import BatchJob, Letter
 from coop_audit.timeutil import local_today, utcnow
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, jpeg
 
 TODAY = local_today() - timedelta(days=10)
 RECEIVED = TODAY + timedelta(days=2)
@@ -169,7 +169,7 @@ def test_clerk_records_a_receipt_with_a_scan_from_the_cooperative_page(client, a
             "received_on": RECEIVED.isoformat(),
             "receiver": "Sutrisno",
             "back": "coop",
-            "scan": (io.BytesIO(b"\xff\xd8\xff\xe0 jpeg"), "tanda-terima.jpg"),
+            "scan": (io.BytesIO(jpeg(size=(40, 30), gps=False)), "tanda-terima.jpg"),
         },
         page=coop_page,
         content_type="multipart/form-data",

@@ -16,12 +16,12 @@ from coop_audit.letters import operations as ops
 from coop_audit.models import HistoryEvent
 from coop_audit.models.letters import Letter
 from coop_audit.timeutil import local_today
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, jpeg
 
 TODAY = local_today()
 ISSUED = TODAY - timedelta(days=10)
 RECEIVED = ISSUED + timedelta(days=2)
-JPEG = b"\xff\xd8\xff\xe0 jpeg"
+JPEG = jpeg(size=(40, 30), gps=False)
 
 # What the clerk sees at each field, in Indonesian (the office's default language).
 FUTURE = "Tanggal tidak boleh melewati hari ini."
@@ -262,10 +262,10 @@ def test_a_good_receipt_is_stored_and_redirects_to_the_letter(app, client, clerk
     assert stored.receipt_receiver == "Pak Pos" and stored.receipt_scan
     assert receipt_rows() == 1 and len(stored_scans(app)) == 1
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert (
-        f"Tanda terima surat {letter.number} telah dicatat." in page
-        and "data-receipt-form" not in page
-    )
+    assert f"Tanda terima surat {letter.number} telah dicatat." in page
+    # Recorded once: only its correction is offered now, folded away.
+    assert f'action="/surat/{letter.id}/tanda-terima"' not in page
+    assert '<details class="mt-3" id="correct-receipt">' in page
 
 
 def test_the_messages_follow_the_users_language(client, clerk, letter, users):
@@ -277,3 +277,30 @@ def test_the_messages_follow_the_users_language(client, clerk, letter, users):
     html = resp.get_data(as_text=True)
     assert at_field(html, "received_on") == (True, ["Give the date the letter was received."])
     assert "Nothing was saved: please correct the fields marked in red." in html
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("scan.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 20),  # a PDF header, then noise
+        ("scan.jpg", b"\xff\xd8\xff\xe0" + b"broken" * 100),
+    ],
+)
+def test_a_damaged_scan_is_refused_and_nothing_is_recorded(app, client, clerk, letter, name, data):
+    resp = send(
+        client,
+        letter,
+        method="hand",
+        received_on=RECEIVED.isoformat(),
+        receiver="Pak Sutrisno",
+        scan=(io.BytesIO(data), name),
+    )
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert at_field(html, "scan") == (
+        True,
+        ["Pindaian ini rusak: tidak dapat dibuka sebagai PDF atau gambar."],
+    )
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).clock_start is None
+    assert stored_scans(app) == []
