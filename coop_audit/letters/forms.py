@@ -169,6 +169,10 @@ class ReceiptCorrectionForm(ReceiptForm):
         )
 
 
+class ReissueForm(FlaskForm):
+    """The head's button that issues a voided letter again (CSRF only)."""
+
+
 class BatchForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[], validate_choice=True)
     kecamatan = SelectField(_l("Kecamatan"), choices=[], validate_choice=True)

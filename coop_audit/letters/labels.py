@@ -36,4 +36,5 @@ EVENT_LABELS = {
     "letter_voided": _l("Letter voided"),
     "receipt": _l("Letter received"),
     "receipt_corrected": _l("Receipt corrected"),
+    "letter_reissued": _l("Letter issued again"),
 }

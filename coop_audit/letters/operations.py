@@ -27,7 +27,7 @@ from ..audits import uploads
 from ..extensions import db
 from ..models import Cooperative, Kecamatan, User
 from ..models.letters import BatchJob, Letter, LetterSequence
-from ..permissions import ADMIN, CLERK, HEAD, require
+from ..permissions import ADMIN, CLERK, HEAD, PermissionDenied, require
 from ..timeutil import local_start_of_day, local_today, utcnow
 from . import formatting, render
 from .render import CoopInfo, LetterData, LetterSettings
@@ -800,6 +800,78 @@ def void_letter(letter: Letter, actor: User, reason: str) -> None:
         data={"letter_id": letter.id, "number": letter.number, "letter_kind": letter.kind},
     )
     db.session.flush()
+
+
+# Letters about one cooperative that the head can issue again after a clerk voided them.
+REISSUABLE = ("warning", "revocation", "reactivation", "reinstatement")
+
+
+def replacement_of(letter: Letter) -> Letter | None:
+    """The first valid letter of the same kind issued for the cooperative after this one."""
+    return db.session.execute(
+        select(Letter)
+        .where(
+            Letter.cooperative_id == letter.cooperative_id,
+            Letter.kind == letter.kind,
+            Letter.voided_at.is_(None),
+            Letter.id > letter.id,
+        )
+        .order_by(Letter.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def reissue_closed(letter: Letter) -> str | None:
+    """Why this letter cannot be issued again, or None."""
+    if not letter.is_void:
+        return _("Only a void letter can be issued again.")
+    if letter.kind not in REISSUABLE or letter.cooperative_id is None:
+        return _("This kind of letter is not issued again here.")
+    newer = replacement_of(letter)
+    if newer is not None:
+        return _("It was issued again already: %(number)s.", number=newer.number)
+    return None
+
+
+def reissue_letter(letter: Letter, head: User, *, today: date) -> Letter:
+    """The head issues a voided letter again (e.g. it went to a wrong address): the same
+    decision and grounds, a new number and date, signed now. The cooperative's status does not
+    move; its clock starts from the new letter's receipt."""
+    require(head.role == HEAD, _("Only the head of office signs a letter issued again."))
+    closed = reissue_closed(letter)
+    if closed is not None:
+        raise LetterError(closed)
+    from ..models.workflow import Proposal
+    from ..workflow import signoff_refusal
+
+    proposal = db.session.get(Proposal, letter.proposal_id) if letter.proposal_id else None
+    if proposal is not None:  # the four-eyes rule of the decision holds for its letter too
+        refusal = signoff_refusal(proposal.trigger, head.role, head.id, proposal.proposed_by_id)
+        if refusal is not None:
+            raise PermissionDenied(str(refusal))
+    stored = (letter.snapshot or {}).get("data", {})
+    extras = {k: stored[k] for k in ("grounds", "evidence_summary", "reason") if stored.get(k)}
+    new = issue_letter(
+        letter.kind,
+        letter.cooperative,
+        signer=head,
+        today=today,
+        proposal=proposal,
+        extras=extras,
+    )
+    history.record(
+        "letter_reissued",
+        cooperative_id=letter.cooperative_id,
+        actor=head,
+        data={
+            "letter_id": new.id,
+            "number": new.number,
+            "letter_kind": new.kind,
+            "replaces_id": letter.id,
+            "replaces": letter.number,
+        },
+    )
+    return new
 
 
 def scan_kind(data: bytes) -> str | None:

@@ -41,6 +41,7 @@ from .forms import (
     ProposalForm,
     ReceiptCorrectionForm,
     ReceiptForm,
+    ReissueForm,
     ShortCodeForm,
     VoidForm,
     lines_of,
@@ -151,9 +152,20 @@ def _detail_page(
         correction_form=correction_form or ReceiptCorrectionForm.of(letter, local_today()),
         correction_open=correction_form is not None,
         correction_closed=closed,
+        reissue=_reissue_state(letter),
+        reissue_form=ReissueForm(formdata=None),
         verify_link=url_for("verify.page", token=letter.token),
     )
     return page, status
+
+
+def _reissue_state(letter: Letter) -> dict[str, Any] | None:
+    """For a voided letter the head may issue again: whether he can now, and the letter that
+    replaced it once he did."""
+    if not letter.is_void or letter.kind not in ops.REISSUABLE or letter.cooperative_id is None:
+        return None
+    newer = ops.replacement_of(letter)
+    return {"replaced_by": newer, "open": newer is None}
 
 
 @bp.route("/<int:letter_id>/pdf")
@@ -239,6 +251,28 @@ def _receipt_refused(
         receipt_back="coop" if request.form.get("back") == "coop" else "",
         status=403 if isinstance(refusal, PermissionDenied) else 422,
     )
+
+
+@bp.route("/<int:letter_id>/terbitkan-ulang", methods=["POST"])
+@role_required(HEAD)
+def reissue(letter_id: int):
+    """The head issues a voided letter again, with a new number (see `ops.reissue_letter`)."""
+    letter = _letter(letter_id)
+    if not ReissueForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for("letters.detail", letter_id=letter_id))
+    try:
+        new = ops.reissue_letter(letter, current_user, today=local_today())
+    except (ops.LetterError, PermissionDenied) as e:
+        db.session.rollback()
+        flash(_("Nothing was issued: %(msg)s", msg=e.message), "danger")
+        return redirect(url_for("letters.detail", letter_id=letter_id))
+    db.session.commit()
+    flash(
+        _("Issued again as %(number)s, replacing %(old)s.", number=new.number, old=letter.number),
+        "success",
+    )
+    return redirect(url_for("letters.detail", letter_id=new.id))
 
 
 @bp.route("/<int:letter_id>/tanda-terima/koreksi", methods=["POST"])

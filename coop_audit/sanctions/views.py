@@ -269,6 +269,7 @@ def sign_job(job_id: int):
             select(Letter)
             .options(load_only(Letter.id, Letter.number, Letter.proposal_id))
             .where(Letter.proposal_id.in_([o["proposal_id"] for o in signed]))
+            .order_by(Letter.id)  # a letter issued again (after voiding) wins
         ).scalars()
     }
     return render_template(
