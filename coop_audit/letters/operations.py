@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 
 from .. import history
 from .. import settings as office_settings
@@ -29,6 +29,7 @@ from ..models import Cooperative, Kecamatan, User
 from ..models.letters import BatchJob, Letter, LetterSequence
 from ..permissions import ADMIN, CLERK, HEAD, PermissionDenied, require
 from ..timeutil import local_start_of_day, local_today, utcnow
+from ..workflow import Status, signoff_refusal
 from . import formatting, render
 from .render import CoopInfo, LetterData, LetterSettings
 
@@ -802,8 +803,14 @@ def void_letter(letter: Letter, actor: User, reason: str) -> None:
     db.session.flush()
 
 
-# Letters about one cooperative that the head can issue again after a clerk voided them.
-REISSUABLE = ("warning", "revocation", "reactivation", "reinstatement")
+# Letters about one cooperative that the head can issue again after a clerk voided them, with
+# the status the cooperative must still have for the letter's decision to stand.
+REISSUABLE = {
+    "warning": "warned",
+    "revocation": "license_revoked",
+    "reactivation": "active",
+    "reinstatement": "active",
+}
 
 
 def replacement_of(letter: Letter) -> Letter | None:
@@ -825,11 +832,18 @@ def reissue_closed(letter: Letter) -> str | None:
     """Why this letter cannot be issued again, or None."""
     if not letter.is_void:
         return _("Only a void letter can be issued again.")
-    if letter.kind not in REISSUABLE or letter.cooperative_id is None:
+    if letter.kind not in REISSUABLE or letter.cooperative is None:
         return _("This kind of letter is not issued again here.")
     newer = replacement_of(letter)
     if newer is not None:
         return _("It was issued again already: %(number)s.", number=newer.number)
+    if letter.cooperative.status != REISSUABLE[letter.kind]:
+        # e.g. a warning voided, and the cooperative reactivated since: nothing to announce
+        return _(
+            "The cooperative's status changed since this letter (now: %(status)s): its decision "
+            "no longer stands, so it is not issued again.",
+            status=Status(letter.cooperative.status).label,
+        )
     return None
 
 
@@ -838,11 +852,16 @@ def reissue_letter(letter: Letter, head: User, *, today: date) -> Letter:
     decision and grounds, a new number and date, signed now. The cooperative's status does not
     move; its clock starts from the new letter's receipt."""
     require(head.role == HEAD, _("Only the head of office signs a letter issued again."))
+    # Written before the check: a second head's request waits here for this transaction, then
+    # finds the replacement (a row lock on PostgreSQL, the write lock on SQLite).
+    db.session.execute(
+        update(Letter).where(Letter.id == letter.id).values(voided_at=Letter.voided_at)
+    )
+    db.session.refresh(letter)
     closed = reissue_closed(letter)
     if closed is not None:
         raise LetterError(closed)
     from ..models.workflow import Proposal
-    from ..workflow import signoff_refusal
 
     proposal = db.session.get(Proposal, letter.proposal_id) if letter.proposal_id else None
     if proposal is not None:  # the four-eyes rule of the decision holds for its letter too
@@ -1029,6 +1048,7 @@ def _receipt_facts(letter: Letter) -> dict[str, Any]:
         "receipt_date": letter.receipt_date,
         "announced_on": letter.announced_on,
         "receiver": letter.receipt_receiver,
+        "scan": letter.receipt_scan,  # a replaced scan stays on disk, found from here
     }
 
 

@@ -160,12 +160,11 @@ def _detail_page(
 
 
 def _reissue_state(letter: Letter) -> dict[str, Any] | None:
-    """For a voided letter the head may issue again: whether he can now, and the letter that
-    replaced it once he did."""
+    """For a voided letter the head may issue again: the letter that replaced it once he did,
+    else why he cannot (None: he can)."""
     if not letter.is_void or letter.kind not in ops.REISSUABLE or letter.cooperative_id is None:
         return None
-    newer = ops.replacement_of(letter)
-    return {"replaced_by": newer, "open": newer is None}
+    return {"replaced_by": ops.replacement_of(letter), "closed": ops.reissue_closed(letter)}
 
 
 @bp.route("/<int:letter_id>/pdf")

@@ -103,3 +103,57 @@ def test_the_proposer_cannot_sign_the_letter_of_his_own_proposal(app, users, voi
         ops.reissue_letter(voided, users["inspector"], today=ISSUED)
     db.session.rollback()
     assert db.session.execute(select(db.func.count(Letter.id))).scalar_one() == 1
+
+
+def test_a_warning_is_not_issued_again_once_the_cooperative_was_reactivated(
+    client, auth, users, voided
+):
+    from coop_audit.models import Cooperative
+
+    coop = db.session.get(Cooperative, voided.cooperative_id)
+    proposal = sanctions.propose(
+        coop, "reactivate", users["inspector"], reason="RAT 2026 sudah dilaksanakan", today=ISSUED
+    )
+    sanctions.sign(proposal, users["head2"], today=ISSUED)
+    db.session.commit()
+    assert coop.status == "active"
+    with pytest.raises(ops.LetterError, match="Status koperasi telah berubah"):
+        ops.reissue_letter(voided, users["head2"], today=ISSUED)
+    db.session.rollback()
+    auth.login("head2")
+    page = client.get(f"/surat/{voided.id}").get_data(as_text=True)
+    assert 'id="reissue-closed"' in page and 'id="reissue-form"' not in page
+
+
+@pytest.mark.postgres
+def test_two_heads_issuing_the_same_letter_again_at_once_make_one_letter(app, users, voided):
+    import threading
+
+    from coop_audit.models import User
+
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def head(username):
+        with app.app_context():
+            me = db.session.execute(select(User).where(User.username == username)).scalar_one()
+            letter = db.session.get(Letter, voided.id)
+            start.wait(10)
+            try:
+                ops.reissue_letter(letter, me, today=ISSUED)
+                db.session.commit()
+                results.append("issued")
+            except ops.LetterError:
+                db.session.rollback()
+                results.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=head, args=(u,)) for u in ("head", "head2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == ["issued", "refused"]
+    db.session.expire_all()
+    assert db.session.execute(select(db.func.count(Letter.id))).scalar_one() == 2

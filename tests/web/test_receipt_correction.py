@@ -77,6 +77,7 @@ def test_the_clerk_corrects_a_mistyped_date_and_the_history_keeps_both(client, a
         select(HistoryEvent).where(HistoryEvent.kind == "receipt_corrected")
     ).scalar_one()
     assert event.data["corrected_from"]["receipt_date"] == TYPED.isoformat()
+    assert event.data["corrected_from"]["scan"] == scan_before  # still found from the history
     assert event.data["receipt_date"] == REAL.isoformat()
     assert event.data["correction_reason"].startswith("Salah ketik")
     coop_page = client.get(f"/koperasi/{received.cooperative_id}").get_data(as_text=True)
