@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
 PDF_MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 60-megapixel photo is already more than any phone takes
+TOO_MANY_PIXELS = "too many pixels"
 THUMB_SIZE = (480, 480)
 FILES_PER_AUDIT = 40
 
@@ -162,22 +163,25 @@ def _pdf_pages(data: bytes) -> int:
         return 0
 
 
-def readable(data: bytes) -> bool:
+def file_problem(data: bytes) -> str | None:
     """Whether a PDF, JPEG or PNG file opens as what its first bytes claim (a receipt scan, a
-    logo): a header followed by garbage is not a document."""
+    logo): None when it does, "pixels" for an image larger than MAX_PIXELS (a 1200 dpi scan),
+    "damaged" otherwise (a header followed by garbage is not a document)."""
     kind = sniff(data)
     if kind == "pdf":
-        return _pdf_pages(data) >= 1
+        return None if _pdf_pages(data) >= 1 else "damaged"
     if kind not in ("jpeg", "png"):
-        return False
+        return "damaged"
     try:
         _open_image(data, kind).verify()
         _open_image(data, kind).load()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return False
+    except ValueError as e:
+        return "pixels" if str(e) == TOO_MANY_PIXELS else "damaged"
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        return "damaged"
     except Image.DecompressionBombWarning:
-        return False
-    return True
+        return "pixels"
+    return None
 
 
 def _open_image(data: bytes, kind: str) -> Image.Image:
@@ -189,7 +193,7 @@ def _open_image(data: bytes, kind: str) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         img = Image.open(io.BytesIO(data))
         if img.width * img.height > MAX_PIXELS:
-            raise ValueError("too many pixels")
+            raise ValueError(TOO_MANY_PIXELS)
         return img
 
 

@@ -29,7 +29,7 @@ from ..models import Cooperative, Kecamatan, User
 from ..models.letters import BatchJob, Letter, LetterSequence
 from ..permissions import ADMIN, CLERK, HEAD, PermissionDenied, require
 from ..timeutil import local_start_of_day, local_today, utcnow
-from ..workflow import Status, signoff_refusal
+from ..workflow import Status, move_for, signoff_refusal
 from . import formatting, render
 from .render import CoopInfo, LetterData, LetterSettings
 
@@ -167,8 +167,9 @@ def save_logo(data: bytes | None, actor: User) -> None:
         raise LetterError(_("The logo may be at most 512 KB."), "logo")
     if image_kind(data) is None:
         raise LetterError(_("The logo must be a PNG or JPEG image."), "logo")
-    if not uploads.readable(data):
-        raise LetterError(_("This logo file is damaged: it does not open as an image."), "logo")
+    problem = uploads.file_problem(data)
+    if problem is not None:
+        raise LetterError(_file_problem_message(problem, _("logo")), "logo")
     office_settings.put("letters.logo", base64.b64encode(data).decode("ascii"), actor)
 
 
@@ -864,7 +865,9 @@ def reissue_letter(letter: Letter, head: User, *, today: date) -> Letter:
     from ..models.workflow import Proposal
 
     proposal = db.session.get(Proposal, letter.proposal_id) if letter.proposal_id else None
-    if proposal is not None:  # the four-eyes rule of the decision holds for its letter too
+    # The four-eyes rule of a signed decision holds for its letter too (a reinstatement is the
+    # head's own act: no second person).
+    if proposal is not None and move_for(proposal.trigger).needs_signoff:
         refusal = signoff_refusal(proposal.trigger, head.role, head.id, proposal.proposed_by_id)
         if refusal is not None:
             raise PermissionDenied(str(refusal))
@@ -932,6 +935,17 @@ def receipt_closed(letter: Letter) -> str | None:
     return None
 
 
+def _file_problem_message(problem: str, what: str) -> str:
+    if problem == "pixels":
+        return _(
+            "This %(what)s has too many pixels (at most %(max)s million): save it at a lower "
+            "resolution (300 dpi is plenty).",
+            what=what,
+            max=uploads.MAX_PIXELS // 1_000_000,
+        )
+    return _("This %(what)s file is damaged: it does not open as a PDF or an image.", what=what)
+
+
 def receipt_problems(
     letter: Letter,
     *,
@@ -969,8 +983,8 @@ def receipt_problems(
             problems["scan"] = _("The scan must be a PDF, JPEG or PNG file.")
         elif len(scan) > SCAN_MAX_BYTES:
             problems["scan"] = _("The scan may be at most 10 MB.")
-        elif not uploads.readable(scan):
-            problems["scan"] = _("This scan is damaged: it does not open as a PDF or an image.")
+        elif (problem := uploads.file_problem(scan)) is not None:
+            problems["scan"] = _file_problem_message(problem, _("scan"))
     return problems
 
 
@@ -1018,10 +1032,14 @@ def record_receipt(
     letter.receipt_receiver = receiver or None
     letter.receipt_recorded_at = utcnow()
     letter.receipt_recorded_by_id = actor.id
-    if letter.sent_at is None:  # not marked sent, yet received: it left by that day at the latest
-        arrived = received_on or announced_on
-        now = utcnow()
-        letter.sent_at = min(now, local_start_of_day(arrived)) if arrived else now
+    # Received (or announced) by that day: it left by then at the latest, whatever was marked.
+    arrived = received_on or announced_on
+    if arrived is not None and (
+        letter.sent_at is None or letter.sent_at > local_start_of_day(arrived)
+    ):
+        letter.sent_at = min(utcnow(), local_start_of_day(arrived))
+    elif letter.sent_at is None:
+        letter.sent_at = utcnow()
     data = {
         "letter_id": letter.id,
         "number": letter.number,
@@ -1037,6 +1055,7 @@ def record_receipt(
         "receipt_corrected" if correction is not None else "receipt",
         cooperative_id=letter.cooperative_id,
         actor=actor,
+        reason=correction,
         data=data,
     )
     db.session.flush()
@@ -1060,11 +1079,17 @@ def correction_closed(letter: Letter) -> str | None:
     grounds: the receipt stays, and the head decides on the step itself.
     """
     from ..models.workflow import Objection, Proposal
+    from ..sanctions.operations import latest_warning
 
     if letter.is_void:
         return _("A void letter cannot be received.")
     if letter.clock_start is None:
         return _("No receipt is recorded on this letter yet.")
+    if letter.kind == "warning" and latest_warning(letter.cooperative_id) is not letter:
+        return _(
+            "A newer warning was issued since: the cooperative's clock no longer runs on this "
+            "one, and its receipt is not corrected."
+        )
     objection = db.session.execute(
         select(Objection.id).where(Objection.letter_id == letter.id).limit(1)
     ).first()
@@ -1100,7 +1125,38 @@ def correct_receipt(letter: Letter, actor: User, *, reason: str, **receipt: Any)
         raise LetterError(_("Say why the receipt is corrected."), "reason")
     if len(reason) > 1000:
         raise LetterError(_("The reason may be at most 1000 characters."), "reason")
+    if letter.kind == "warning" and actor.role != HEAD:
+        _require_head_if_window_turns(letter, receipt)
     record_receipt(letter, actor, correction=reason, **receipt)
+
+
+def _require_head_if_window_turns(letter: Letter, receipt: dict[str, Any]) -> None:
+    """A correction that closes the objection window today (the sweep then proposes the
+    revocation) or reopens a closed one is the head's to make, not a clerk's alone."""
+    from ..rules import objection_window_over
+    from ..sanctions.operations import rule_settings
+
+    announced = receipt.get("method") == "announcement"
+    start = receipt.get("announced_on") if announced else receipt.get("received_on")
+    if start is None:
+        return  # refused by the receipt's own checks
+    s, today = rule_settings(), receipt["today"]
+    was_announced = letter.receipt_date is None and letter.announced_on is not None
+    before = objection_window_over(letter.clock_start, today, s, announced=was_announced)
+    after = objection_window_over(start, today, s, announced=announced)
+    if before != after:
+        raise LetterError(
+            _(
+                "This correction would close the objection window today: only the head of "
+                "office can make it."
+            )
+            if after
+            else _(
+                "This correction would reopen the closed objection window: only the head of "
+                "office can make it."
+            ),
+            "announced_on" if announced else "received_on",
+        )
 
 
 # --- register, batches --------------------------------------------------------------------

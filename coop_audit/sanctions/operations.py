@@ -230,16 +230,15 @@ def allowed_moves(coop: Cooperative, user: User) -> list[workflow.Move]:
 
 
 def latest_warning(coop_id: int) -> Letter | None:
-    return db.session.execute(
+    """The newest warning letter, if it is valid. A voided newest warning stops the clock
+    until the head issues it again: an older warning (of an earlier cycle) does not stand in."""
+    newest = db.session.execute(
         select(Letter)
-        .where(
-            Letter.cooperative_id == coop_id,
-            Letter.kind == "warning",
-            Letter.voided_at.is_(None),
-        )
+        .where(Letter.cooperative_id == coop_id, Letter.kind == "warning")
         .order_by(Letter.issued_on.desc(), Letter.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+    return None if newest is None or newest.is_void else newest
 
 
 def warning_clock(coop: Cooperative, today: date, s: RuleSettings | None = None) -> Clock:
@@ -254,8 +253,19 @@ def warning_clock(coop: Cooperative, today: date, s: RuleSettings | None = None)
         ).scalars()
     )
     if letter is not None:
-        # Only objections against this warning count (an older one was about an older warning).
-        objections = [o for o in objections if o.letter_id in (None, letter.id)]
+        # Only objections against this warning's decision count: against this letter, or a
+        # voided letter of the same proposal it was issued again for (an objection against an
+        # older warning was about an older decision).
+        same_decision = {letter.id}
+        if letter.proposal_id is not None:
+            same_decision.update(
+                db.session.execute(
+                    select(Letter.id).where(
+                        Letter.proposal_id == letter.proposal_id, Letter.kind == "warning"
+                    )
+                ).scalars()
+            )
+        objections = [o for o in objections if o.letter_id is None or o.letter_id in same_decision]
     pending = next((o for o in objections if o.state == "pending"), None)
     blocks = pending is not None or any(o.state == "accepted" for o in objections)
     decision_deadline = (

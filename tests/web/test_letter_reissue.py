@@ -157,3 +157,43 @@ def test_two_heads_issuing_the_same_letter_again_at_once_make_one_letter(app, us
     assert sorted(results) == ["issued", "refused"]
     db.session.expire_all()
     assert db.session.execute(select(db.func.count(Letter.id))).scalar_one() == 2
+
+
+def test_an_objection_against_the_voided_letter_still_blocks_after_the_reissue(app, users, voided):
+    """The objection was against the decision, not the paper: it keeps blocking the revocation
+    once the warning is issued again (it used to be forgotten, and a revocation was signed)."""
+    from coop_audit.models import Cooperative
+    from coop_audit.models.workflow import Objection
+
+    db.session.add(
+        Objection(
+            cooperative_id=voided.cooperative_id,
+            letter_id=voided.id,
+            received_on=ISSUED,
+            text="Kami keberatan",
+            filed_by_id=users["clerk"].id,
+        )
+    )
+    new = ops.reissue_letter(voided, users["head2"], today=ISSUED)
+    db.session.commit()
+    coop = db.session.get(Cooperative, voided.cooperative_id)
+    clock = sanctions.warning_clock(coop, ISSUED)
+    assert clock.letter_id == new.id
+    assert clock.objection_blocks and clock.pending_objection_id is not None
+
+
+def test_a_voided_newest_warning_stops_the_clock_until_it_is_issued_again(app, users, voided):
+    """An older warning (an earlier cycle) does not stand in for a voided newer one."""
+    ops.issue_letter("warning", voided.cooperative, signer=users["head"], today=date(2025, 5, 1))
+    db.session.commit()
+    assert sanctions.latest_warning(voided.cooperative_id) is None
+
+
+def test_a_reinstatement_letter_is_issued_again_by_a_head(app, users, make_coop):
+    """A reinstatement is the head's own act (no sign-off, no second person)."""
+    coop = make_coop(status="active")
+    letter = ops.issue_letter("reinstatement", coop, signer=users["head"], today=ISSUED)
+    ops.void_letter(letter, users["clerk"], "Salah alamat penerima")
+    db.session.commit()
+    new = ops.reissue_letter(letter, users["head"], today=ISSUED)
+    assert new.kind == "reinstatement" and not new.is_void

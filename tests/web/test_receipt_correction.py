@@ -41,8 +41,14 @@ def received(app, users, make_coop):
 
 
 def correct(client, letter, **fields):
+    """Post the correction form from the letter page (by hand to Pak Sutrisno unless told)."""
     html = client.get(f"/surat/{letter.id}").get_data(as_text=True)
-    data = {"csrf_token": csrf_token_from(html), **fields}
+    data = {
+        "csrf_token": csrf_token_from(html),
+        "method": "hand",
+        "receiver": "Pak Sutrisno",
+        **fields,
+    }
     return client.post(
         f"/surat/{letter.id}/tanda-terima/koreksi", data=data, content_type="multipart/form-data"
     )
@@ -64,9 +70,7 @@ def test_the_clerk_corrects_a_mistyped_date_and_the_history_keeps_both(client, a
     resp = correct(
         client,
         received,
-        method="hand",
         received_on=REAL.isoformat(),
-        receiver="Pak Sutrisno",
         reason="Salah ketik: tanda terima bertanggal dua hari setelah surat.",
     )
     assert resp.status_code == 302
@@ -86,9 +90,7 @@ def test_the_clerk_corrects_a_mistyped_date_and_the_history_keeps_both(client, a
 
 def test_a_correction_without_a_reason_changes_nothing(client, auth, received):
     auth.login("clerk")
-    resp = correct(
-        client, received, method="hand", received_on=REAL.isoformat(), receiver="Pak Sutrisno"
-    )
+    resp = correct(client, received, received_on=REAL.isoformat())
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     form = correction_form(html)
@@ -138,3 +140,39 @@ def test_only_office_staff_may_correct(client, auth, received):
     assert resp.status_code in (400, 403)
     db.session.expire_all()
     assert db.session.get(Letter, received.id).clock_start == TYPED
+
+
+def test_a_clerk_cannot_close_the_objection_window_by_a_correction_the_head_can(
+    client, auth, users, received
+):
+    """Moving the receipt four months back ends the window today (the sweep would then propose
+    the revocation): not a clerk's change alone."""
+    long_ago = TODAY - timedelta(days=125)
+    letter = db.session.get(Letter, received.id)
+    letter.issued_on = long_ago - timedelta(days=2)  # the letter itself is that old too
+    db.session.commit()
+    auth.login("clerk")
+    resp = correct(client, received, received_on=long_ago.isoformat(), reason="Salah ketik")
+    assert resp.status_code == 422
+    assert "hanya Kepala Dinas yang dapat melakukannya" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Letter, received.id).clock_start == TYPED
+    auth.logout()
+    auth.login("head")
+    reason = "Salah ketik; diperiksa Kepala Dinas"
+    resp = correct(client, received, received_on=long_ago.isoformat(), reason=reason)
+    assert resp.status_code == 302
+    db.session.expire_all()
+    letter = db.session.get(Letter, received.id)
+    assert letter.clock_start == long_ago
+    assert letter.sent_at is not None and local_today(letter.sent_at) <= long_ago
+    coop_page = client.get(f"/koperasi/{received.cooperative_id}").get_data(as_text=True)
+    assert "diperiksa Kepala Dinas" in coop_page  # the reason shows on the timeline
+
+
+def test_the_receipt_of_an_older_warning_is_not_corrected(app, users, received):
+    """A newer warning runs the cooperative's clock: the older one's receipt stays as it is."""
+    newer = ops.issue_letter("warning", received.cooperative, signer=users["head"], today=TODAY)
+    db.session.commit()
+    assert newer.id != received.id
+    assert "lebih baru" in ops.correction_closed(received)

@@ -279,14 +279,32 @@ def test_the_messages_follow_the_users_language(client, clerk, letter, users):
     assert "Nothing was saved: please correct the fields marked in red." in html
 
 
+def _huge_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (8000, 8000), 1).save(out, "PNG")  # 64 megapixels: a 1200 dpi A4 scan
+    return out.getvalue()
+
+
+DAMAGED = "Berkas pindaian ini rusak: tidak dapat dibuka sebagai PDF atau gambar."
+TOO_MANY_PIXELS = (
+    "Berkas pindaian ini memiliki terlalu banyak piksel (paling banyak 60 juta): simpan "
+    "dengan resolusi lebih rendah (300 dpi sudah cukup)."
+)
+
+
 @pytest.mark.parametrize(
-    "name, data",
+    "name, data, message",
     [
-        ("scan.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 20),  # a PDF header, then noise
-        ("scan.jpg", b"\xff\xd8\xff\xe0" + b"broken" * 100),
+        ("scan.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 20, DAMAGED),  # a header, then noise
+        ("scan.jpg", b"\xff\xd8\xff\xe0" + b"broken" * 100, DAMAGED),
+        ("scan.png", _huge_png(), TOO_MANY_PIXELS),  # named as such, not as damaged
     ],
 )
-def test_a_damaged_scan_is_refused_and_nothing_is_recorded(app, client, clerk, letter, name, data):
+def test_a_scan_that_does_not_open_is_refused_and_nothing_is_recorded(
+    app, client, clerk, letter, name, data, message
+):
     resp = send(
         client,
         letter,
@@ -296,11 +314,7 @@ def test_a_damaged_scan_is_refused_and_nothing_is_recorded(app, client, clerk, l
         scan=(io.BytesIO(data), name),
     )
     assert resp.status_code == 422
-    html = resp.get_data(as_text=True)
-    assert at_field(html, "scan") == (
-        True,
-        ["Pindaian ini rusak: tidak dapat dibuka sebagai PDF atau gambar."],
-    )
+    assert at_field(resp.get_data(as_text=True), "scan") == (True, [message])
     db.session.expire_all()
     assert db.session.get(Letter, letter.id).clock_start is None
     assert stored_scans(app) == []
