@@ -163,7 +163,7 @@ def _pdf_pages(data: bytes) -> int:
         return 0
 
 
-def file_problem(data: bytes) -> str | None:
+def file_problem(data: bytes, *, max_pixels: int = 0) -> str | None:
     """Whether a PDF, JPEG or PNG file opens as what its first bytes claim (a receipt scan, a
     logo): None when it does, "pixels" for an image larger than MAX_PIXELS (a 1200 dpi scan),
     "damaged" otherwise (a header followed by garbage is not a document)."""
@@ -173,8 +173,8 @@ def file_problem(data: bytes) -> str | None:
     if kind not in ("jpeg", "png"):
         return "damaged"
     try:
-        _open_image(data, kind).verify()
-        _open_image(data, kind).load()
+        _open_image(data, kind, max_pixels).verify()
+        _open_image(data, kind, max_pixels).load()
     except ValueError as e:
         return "pixels" if str(e) == TOO_MANY_PIXELS else "damaged"
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
@@ -184,7 +184,8 @@ def file_problem(data: bytes) -> str | None:
     return None
 
 
-def _open_image(data: bytes, kind: str) -> Image.Image:
+def _open_image(data: bytes, kind: str, max_pixels: int = 0) -> Image.Image:
+    """Open (not decode) an image; more than `max_pixels` (default MAX_PIXELS) is refused."""
     if kind == "heif":
         import pillow_heif
 
@@ -192,7 +193,7 @@ def _open_image(data: bytes, kind: str) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         img = Image.open(io.BytesIO(data))
-        if img.width * img.height > MAX_PIXELS:
+        if img.width * img.height > (max_pixels or MAX_PIXELS):
             raise ValueError(TOO_MANY_PIXELS)
         return img
 

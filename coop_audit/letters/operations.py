@@ -47,6 +47,9 @@ TRIGGER_KINDS = {
 # have their own. LetterSequence.kind holds the series.
 SERIES = {kind: ("keputusan" if kind == "revocation" else "surat") for kind in render.KINDS}
 LOGO_MAX_BYTES = 512 * 1024
+# A letterhead logo prints 20 mm wide: 4 megapixels is far more than enough, and checking a
+# larger one would decode it (a 512 KB PNG can hold 60 megapixels, ~200 MB in memory).
+LOGO_MAX_PIXELS = 4_000_000
 SCAN_MAX_BYTES = 10 * 1024 * 1024
 # Crockford base32 without I, L, O, U: nothing a person can misread when typing it.
 SHORT_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -167,9 +170,9 @@ def save_logo(data: bytes | None, actor: User) -> None:
         raise LetterError(_("The logo may be at most 512 KB."), "logo")
     if image_kind(data) is None:
         raise LetterError(_("The logo must be a PNG or JPEG image."), "logo")
-    problem = uploads.file_problem(data)
+    problem = uploads.file_problem(data, max_pixels=LOGO_MAX_PIXELS)
     if problem is not None:
-        raise LetterError(_file_problem_message(problem, _("logo")), "logo")
+        raise LetterError(_file_problem_message(problem, _("logo"), LOGO_MAX_PIXELS), "logo")
     office_settings.put("letters.logo", base64.b64encode(data).decode("ascii"), actor)
 
 
@@ -853,12 +856,7 @@ def reissue_letter(letter: Letter, head: User, *, today: date) -> Letter:
     decision and grounds, a new number and date, signed now. The cooperative's status does not
     move; its clock starts from the new letter's receipt."""
     require(head.role == HEAD, _("Only the head of office signs a letter issued again."))
-    # Written before the check: a second head's request waits here for this transaction, then
-    # finds the replacement (a row lock on PostgreSQL, the write lock on SQLite).
-    db.session.execute(
-        update(Letter).where(Letter.id == letter.id).values(voided_at=Letter.voided_at)
-    )
-    db.session.refresh(letter)
+    _lock_letter(letter)  # a second head's request waits here, then finds the replacement
     closed = reissue_closed(letter)
     if closed is not None:
         raise LetterError(closed)
@@ -935,13 +933,13 @@ def receipt_closed(letter: Letter) -> str | None:
     return None
 
 
-def _file_problem_message(problem: str, what: str) -> str:
+def _file_problem_message(problem: str, what: str, max_pixels: int = 0) -> str:
     if problem == "pixels":
         return _(
             "This %(what)s has too many pixels (at most %(max)s million): save it at a lower "
             "resolution (300 dpi is plenty).",
             what=what,
-            max=uploads.MAX_PIXELS // 1_000_000,
+            max=(max_pixels or uploads.MAX_PIXELS) // 1_000_000,
         )
     return _("This %(what)s file is damaged: it does not open as a PDF or an image.", what=what)
 
@@ -1003,6 +1001,8 @@ def record_receipt(
     """Record the proof of receipt; its date starts the workflow's legal clock. With
     `correction` (its reason: see `correct_receipt`) it replaces the recorded one."""
     require(actor.role in CLERKS, _("Only a clerk can record a receipt."))
+    if correction is not None:  # an objection filed meanwhile is seen by the check below
+        _lock_letter(letter)
     closed = receipt_closed(letter) if correction is None else correction_closed(letter)
     if closed is not None:
         raise LetterError(closed)
@@ -1059,6 +1059,23 @@ def record_receipt(
         data=data,
     )
     db.session.flush()
+
+
+def _lock_letter(letter: Letter) -> None:
+    """Hold the letter and its cooperative until the commit, then re-read the letter.
+
+    The letter row is written (its own value): a row lock on PostgreSQL, the write lock on
+    SQLite, so a second request doing the same waits. The cooperative row is locked as filing
+    an objection or proposing a move locks it, so those wait too (PostgreSQL).
+    """
+    db.session.execute(
+        update(Letter).where(Letter.id == letter.id).values(voided_at=Letter.voided_at)
+    )
+    if letter.cooperative_id is not None:
+        db.session.execute(
+            select(Cooperative.id).where(Cooperative.id == letter.cooperative_id).with_for_update()
+        ).all()
+    db.session.refresh(letter)
 
 
 def _receipt_facts(letter: Letter) -> dict[str, Any]:

@@ -280,3 +280,14 @@ def test_bulk_issue_numbers_in_order_and_merges_to_one_pdf(app, users, make_coop
     reader = PdfReader(io.BytesIO(merged))
     assert len(reader.pages) == sum(len(PdfReader(io.BytesIO(x.pdf)).pages) for x in letters)
     assert history.verify().ok
+
+
+def test_a_logo_with_more_pixels_than_a_letterhead_needs_is_refused(app, users):
+    """A 20 mm logo needs nowhere near 4 megapixels; a larger one would be decoded in full."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (2500, 2000), 1).save(out, "PNG")  # 5 megapixels in a few KB
+    with pytest.raises(ops.LetterError, match="terlalu banyak piksel .paling banyak 4 juta"):
+        ops.save_logo(out.getvalue(), users["admin"])
+    assert not ops.current_settings()["logo"]
