@@ -133,11 +133,12 @@ def test_two_heads_issuing_the_same_letter_again_at_once_make_one_letter(app, us
 
     start = threading.Barrier(2)
     results: list[str] = []
+    letter_id = voided.id  # read here: the threads must not touch this thread's session
 
     def head(username):
         with app.app_context():
             me = db.session.execute(select(User).where(User.username == username)).scalar_one()
-            letter = db.session.get(Letter, voided.id)
+            letter = db.session.get(Letter, letter_id)
             start.wait(10)
             try:
                 ops.reissue_letter(letter, me, today=ISSUED)
