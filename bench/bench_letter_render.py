@@ -26,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_letters import bench_head  # this folder is on the path (run as a script)
+
 VARIANTS = {
     "letter.css as shipped": "",
     "no verification footer (QR + text)": (
@@ -85,7 +87,6 @@ def main() -> None:
     from coop_audit.extensions import db
     from coop_audit.letters import operations as ops
     from coop_audit.letters import render
-    from coop_audit.users.operations import create_user
 
     workdir = Path(tempfile.mkdtemp(prefix="bench_render_"))
 
@@ -97,14 +98,7 @@ def main() -> None:
     app = create_app(Cfg)
     with app.app_context():
         db.create_all()
-        head = create_user(
-            "bench_head",
-            "Drs. BUDI SANTOSO, M.Si.",
-            "head",
-            "bench-password-123",
-            nip="197001011995031001",
-            rank="Pembina Utama Muda (IV/c)",
-        )
+        head = bench_head()
         settings = ops.letter_settings(ops.current_settings(), head)
     letter = sample_letter(args.kind)
     render.start_worker()

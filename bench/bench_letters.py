@@ -36,14 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 TODAY = date(2026, 12, 3)
 
 
-def seed(n: int):
-    from coop_audit.extensions import db
-    from coop_audit.models import Cooperative, Desa
+def bench_head():
+    """The head who signs in the letter benchmarks (his name and NIP print on every letter)."""
     from coop_audit.users.operations import create_user
 
-    create_user("bench_clerk", "Sri Wahyuni", "clerk", "bench-password-123")
-
-    head = create_user(
+    return create_user(
         "bench_head",
         "Drs. BUDI SANTOSO, M.Si.",
         "head",
@@ -51,6 +48,15 @@ def seed(n: int):
         nip="197001011995031001",
         rank="Pembina Utama Muda (IV/c)",
     )
+
+
+def seed(n: int):
+    from coop_audit.extensions import db
+    from coop_audit.models import Cooperative, Desa
+    from coop_audit.users.operations import create_user
+
+    create_user("bench_clerk", "Sri Wahyuni", "clerk", "bench-password-123")
+    head = bench_head()
     villages = list(db.session.execute(db.select(Desa)).scalars())
     coops = []
     for i in range(n):
