@@ -29,6 +29,7 @@ from ..permissions import ADMIN, ALL_ROLES, PermissionDenied, role_required
 from ..registry.query import RegisterFilter
 from ..registry.views import filter_choices as registry_filter_choices
 from ..timeutil import local_today
+from ..webforms import refusal_message
 from . import exports, operations, queries
 from . import shortlist as sl
 from .forms import AssignForm, ClusterForm, EmptyForm, OverrideForm, criteria_form_class
@@ -367,11 +368,8 @@ def override():
         abort(404)
     back = url_for("clusters.shortlist", cluster=coop.cluster_id or "")
     if not form.validate_on_submit():
-        msgs = [
-            f"{getattr(form, k).label.text}: {' '.join(map(str, v))}"
-            for k, v in form.errors.items()
-        ]
-        flash(_("Nothing was saved: %(why)s", why="; ".join(msgs)), "danger")
+        why = refusal_message(form, _("the form expired; please try again."))
+        flash(_("Nothing was saved: %(why)s", why=why), "danger")
         return redirect(back)
     try:
         operations.set_override(coop, form.action.data, form.reason.data, current_user)

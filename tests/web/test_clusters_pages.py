@@ -238,6 +238,7 @@ def test_override_without_reason_is_refused_with_a_message(seeded, client, auth)
     )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "alert-danger" in html
+    assert "Alasan: Isian ini wajib diisi." in html  # the field, named in the user's language
     assert not db.session.execute(
         select(HistoryEvent).where(HistoryEvent.kind == "shortlist_pinned")
     ).first()
